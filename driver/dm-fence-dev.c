@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-fence: the per-mapped-device state machine.
+ *
+ *   open --close--> closing --(last write done + flush done)--> closed
+ *   closing/closed --reopen--> open;  any --fence G'--> fenced
+ *   fenced --reopen (no stale write below)--> open
+ *
+ * Writes are counted per epoch (see struct fence_epoch).  The hot path only
+ * touches the live epoch's per-CPU counter; everything that changes the
+ * state takes fd->lock, unpublishes the live epoch and waits for an RCU
+ * grace period before it returns, so that when a close or fence message
+ * returns no CPU can still let a write pass without seeing the new state.
+ */
+
+#include <linux/blkdev.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+
+#include "dm-fence.h"
+
+#define DM_MSG_PREFIX "fence"
+
+static LIST_HEAD(fence_devs);
+static DEFINE_MUTEX(fence_devs_mutex);
+
+const char *fence_state_name(enum fence_state state)
+{
+	switch (state) {
+	case FENCE_OPEN:
+		return "open";
+	case FENCE_CLOSING:
+		return "closing";
+	case FENCE_CLOSED:
+		return "closed";
+	case FENCE_FENCED:
+		return "fenced";
+	}
+	return "unknown";
+}
+
+static struct fence_epoch *fence_epoch_alloc(struct fence_dev *fd,
+					     u64 generation)
+{
+	struct fence_epoch *ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+
+	if (!ep)
+		return NULL;
+	ep->inflight = alloc_percpu(long);
+	if (!ep->inflight) {
+		kfree(ep);
+		return NULL;
+	}
+	ep->generation = generation;
+	ep->fd = fd;
+	INIT_LIST_HEAD(&ep->list);
+	return ep;
+}
+
+static void fence_epoch_free(struct fence_epoch *ep)
+{
+	free_percpu(ep->inflight);
+	kfree(ep);
+}
+
+static void fence_epoch_free_rcu(struct rcu_head *rcu)
+{
+	fence_epoch_free(container_of(rcu, struct fence_epoch, rcu));
+}
+
+/*
+ * Exact once the epoch is retired (its counters only decrease, so a sum
+ * read CPU by CPU can only over-estimate); approximate for the live epoch
+ * under load, exact at rest.
+ */
+static long fence_epoch_sum(struct fence_epoch *ep)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(ep->inflight, cpu);
+	return sum;
+}
+
+/* Report a retired epoch that has no write left below, exactly once. */
+static void fence_epoch_check(struct fence_epoch *ep)
+{
+	if (fence_epoch_sum(ep) == 0 && !test_and_set_bit(0, &ep->drained))
+		queue_work(system_long_wq, &ep->fd->drain_work);
+}
+
+/*
+ * Called with fd->lock held: take the live epoch off the fast path.  The
+ * caller must call fence_epoch_retire() on the result, after unlocking.
+ */
+static struct fence_epoch *fence_unpublish(struct fence_dev *fd)
+{
+	struct fence_epoch *ep;
+
+	ep = rcu_dereference_protected(fd->live, lockdep_is_held(&fd->lock));
+	if (ep) {
+		rcu_assign_pointer(fd->live, NULL);
+		list_add_tail(&ep->list, &fd->retired);
+	}
+	return ep;
+}
+
+/*
+ * The first grace period waits for every map() that may have found the
+ * epoch live: after it, the epoch's counters never go up again.  Only then
+ * may end_io() start summing them, and the second grace period waits for
+ * every end_io() that could have missed the 'retired' flag, so that the
+ * check below sees their decrements.  Either we or the last end_io() see
+ * the sum reach zero; fence_epoch_check() reports it once.
+ */
+static void fence_epoch_retire(struct fence_epoch *ep)
+{
+	synchronize_rcu();
+	WRITE_ONCE(ep->retired, true);
+	synchronize_rcu();
+	fence_epoch_check(ep);
+}
+
+/* Flush every distinct backing device that a table of this device uses. */
+static int fence_flush_backing(struct fence_dev *fd)
+{
+	struct fence_c *fc;
+	int r = 0, err;
+
+	lockdep_assert_held(&fd->target_mutex);
+	list_for_each_entry(fc, &fd->targets, fd_list) {
+		err = blkdev_issue_flush(fc->dev->bdev);
+		if (err && !r)
+			r = err;
+	}
+	return r;
+}
+
+static void fence_raise_event(struct fence_dev *fd)
+{
+	struct fence_c *fc;
+
+	/* Only the live table has an event callback; the others ignore it. */
+	mutex_lock(&fd->target_mutex);
+	list_for_each_entry(fc, &fd->targets, fd_list)
+		dm_table_event(fc->ti->table);
+	mutex_unlock(&fd->target_mutex);
+}
+
+/*
+ * Runs when a retired epoch drains.  Frees drained epochs, and if the device
+ * is closing with nothing left below, issues the flush that makes every
+ * write before the close durable, then reports 'closed'.
+ */
+static void fence_drain_work(struct work_struct *work)
+{
+	struct fence_dev *fd = container_of(work, struct fence_dev, drain_work);
+	struct fence_epoch *ep, *tmp;
+	unsigned int seq;
+	bool do_flush, closed = false;
+	int r;
+
+	mutex_lock(&fd->target_mutex);
+	spin_lock_irq(&fd->lock);
+	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
+		if (test_bit(0, &ep->drained)) {
+			list_del(&ep->list);
+			/* a late end_io() may still be summing it */
+			call_rcu(&ep->rcu, fence_epoch_free_rcu);
+		}
+	}
+	do_flush = fd->state == FENCE_CLOSING && list_empty(&fd->retired);
+	seq = fd->close_seq;
+	spin_unlock_irq(&fd->lock);
+
+	if (do_flush) {
+		r = fence_flush_backing(fd);
+		spin_lock_irq(&fd->lock);
+		if (r) {
+			fd->flush_errors++;
+		} else if (fd->state == FENCE_CLOSING && fd->close_seq == seq &&
+			   list_empty(&fd->retired)) {
+			fd->state = FENCE_CLOSED;
+			closed = true;
+		}
+		spin_unlock_irq(&fd->lock);
+		if (r)
+			DMERR("%d:%d: flush after close failed (%d); staying closing, 'close' retries",
+			      MAJOR(fd->devt), MINOR(fd->devt), r);
+	}
+	mutex_unlock(&fd->target_mutex);
+
+	if (closed)
+		fence_raise_event(fd);
+}
+
+static void fence_fail_bios(struct fence_dev *fd, struct bio_list *bios)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bios))) {
+		atomic64_inc(&fd->failed_writes);
+		bio_io_error(bio);
+	}
+}
+
+/*
+ * The slow path of a write, taken when the device is not open (or was not
+ * when the fast path looked).  Decides under fd->lock, the lock that close,
+ * reopen and fence take, so a write can never be queued behind a state
+ * change that has already walked the hold queue.
+ */
+int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
+			struct fence_pb *pb)
+{
+	struct fence_epoch *ep;
+	unsigned long flags;
+	int r;
+
+	spin_lock_irqsave(&fd->lock, flags);
+	switch (fd->state) {
+	case FENCE_OPEN:
+		/* reopened since the fast path looked */
+		ep = rcu_dereference_protected(fd->live,
+					       lockdep_is_held(&fd->lock));
+		this_cpu_inc(*ep->inflight);
+		pb->ep = ep;
+		r = DM_MAPIO_REMAPPED;
+		break;
+	case FENCE_CLOSING:
+	case FENCE_CLOSED:
+		if (fd->suspending) {
+			/* dm core is waiting for us: never hold now */
+			if (fd->suspend_noflush) {
+				r = DM_MAPIO_REQUEUE;
+			} else {
+				atomic64_inc(&fd->failed_writes);
+				r = DM_MAPIO_KILL;
+			}
+		} else if (fd->close_fail) {
+			atomic64_inc(&fd->failed_writes);
+			r = DM_MAPIO_KILL;
+		} else {
+			bio_list_add(&fd->held, bio);
+			fd->nr_held++;
+			r = DM_MAPIO_SUBMITTED;
+		}
+		break;
+	default:
+		atomic64_inc(&fd->failed_writes);
+		r = DM_MAPIO_KILL;
+		break;
+	}
+	spin_unlock_irqrestore(&fd->lock, flags);
+	return r;
+}
+
+/* Completion of a counted write; may run in interrupt context. */
+void fence_dev_end_write(struct fence_dev *fd, struct fence_epoch *ep)
+{
+	rcu_read_lock();
+	this_cpu_dec(*ep->inflight);
+	if (unlikely(ep->generation < READ_ONCE(fd->generation)))
+		atomic64_inc(&fd->late_completions);
+	if (unlikely(READ_ONCE(ep->retired)))
+		fence_epoch_check(ep);
+	rcu_read_unlock();
+}
+
+int fence_dev_close(struct fence_dev *fd, bool fail)
+{
+	struct bio_list to_fail = BIO_EMPTY_LIST;
+	struct fence_epoch *ep = NULL;
+	bool retry = false;
+	int r = 0;
+
+	mutex_lock(&fd->msg_mutex);
+	spin_lock_irq(&fd->lock);
+	switch (fd->state) {
+	case FENCE_OPEN:
+		ep = fence_unpublish(fd);
+		fd->state = FENCE_CLOSING;
+		fd->close_seq++;
+		fd->close_fail = fail;
+		break;
+	case FENCE_CLOSING:
+	case FENCE_CLOSED:
+		/*
+		 * 'close fail' on a closed device gives up on the writes it
+		 * holds: the way out for processes stuck waiting on them.
+		 */
+		fd->close_fail = fail;
+		if (fail) {
+			bio_list_merge(&to_fail, &fd->held);
+			bio_list_init(&fd->held);
+			fd->nr_held = 0;
+		}
+		retry = fd->state == FENCE_CLOSING;
+		break;
+	case FENCE_FENCED:
+		r = -EBUSY;
+		break;
+	}
+	spin_unlock_irq(&fd->lock);
+
+	if (r)
+		DMERR("%d:%d: close refused: device is fenced",
+		      MAJOR(fd->devt), MINOR(fd->devt));
+	fence_fail_bios(fd, &to_fail);
+	if (ep)
+		fence_epoch_retire(ep);
+	else if (retry)
+		/* a flush that failed is retried by closing again */
+		queue_work(system_long_wq, &fd->drain_work);
+	mutex_unlock(&fd->msg_mutex);
+	if (ep)
+		fence_raise_event(fd);
+	return r;
+}
+
+/* Are writes of an older generation than the current one still below? */
+static u64 fence_stale_inflight_locked(struct fence_dev *fd)
+{
+	struct fence_epoch *ep;
+	u64 n = 0;
+
+	list_for_each_entry(ep, &fd->retired, list)
+		if (ep->generation < fd->generation)
+			n += fence_epoch_sum(ep);
+	return n;
+}
+
+int fence_dev_reopen(struct fence_dev *fd, bool force)
+{
+	struct bio_list to_submit = BIO_EMPTY_LIST;
+	struct fence_epoch *ep;
+	struct fence_pb *pb;
+	struct bio *bio;
+	u64 stale = 0;
+	int r = 0;
+
+	mutex_lock(&fd->msg_mutex);
+	ep = fence_epoch_alloc(fd, 0);
+	if (!ep) {
+		mutex_unlock(&fd->msg_mutex);
+		return -ENOMEM;
+	}
+
+	spin_lock_irq(&fd->lock);
+	switch (fd->state) {
+	case FENCE_OPEN:
+		break;
+	case FENCE_FENCED:
+		stale = fence_stale_inflight_locked(fd);
+		if (stale && !force) {
+			r = -EBUSY;
+			break;
+		}
+		fallthrough;
+	case FENCE_CLOSING:
+	case FENCE_CLOSED:
+		/*
+		 * Held writes are stamped with the current generation and
+		 * counted in the new epoch before it is published, then
+		 * dispatched in arrival order.
+		 */
+		ep->generation = fd->generation;
+		bio_list_for_each(bio, &fd->held) {
+			pb = dm_per_bio_data(bio, sizeof(*pb));
+			pb->ep = ep;
+		}
+		bio_list_merge(&to_submit, &fd->held);
+		bio_list_init(&fd->held);
+		this_cpu_add(*ep->inflight, fd->nr_held);
+		fd->nr_held = 0;
+		fd->close_fail = false;
+		fd->state = FENCE_OPEN;
+		rcu_assign_pointer(fd->live, ep);
+		ep = NULL;
+		break;
+	}
+	spin_unlock_irq(&fd->lock);
+
+	if (ep)
+		fence_epoch_free(ep);
+	if (r == -EBUSY)
+		DMERR("%d:%d: reopen refused: %llu write(s) of an older generation still below",
+		      MAJOR(fd->devt), MINOR(fd->devt), stale);
+
+	while ((bio = bio_list_pop(&to_submit)))
+		dm_submit_bio_remap(bio, NULL);
+	mutex_unlock(&fd->msg_mutex);
+	if (!r)
+		fence_raise_event(fd);
+	return r;
+}
+
+int fence_dev_fence(struct fence_dev *fd, u64 generation)
+{
+	struct bio_list to_fail = BIO_EMPTY_LIST;
+	struct fence_epoch *ep = NULL;
+	u64 old;
+	int r = 0;
+
+	mutex_lock(&fd->msg_mutex);
+	spin_lock_irq(&fd->lock);
+	old = fd->generation;
+	if (generation <= old) {
+		r = -EINVAL;
+	} else {
+		ep = fence_unpublish(fd);
+		WRITE_ONCE(fd->generation, generation);
+		fd->state = FENCE_FENCED;
+		bio_list_merge(&to_fail, &fd->held);
+		bio_list_init(&fd->held);
+		fd->nr_held = 0;
+	}
+	spin_unlock_irq(&fd->lock);
+
+	if (r) {
+		DMERR("%d:%d: fence refused: generation %llu is not above %llu",
+		      MAJOR(fd->devt), MINOR(fd->devt), generation, old);
+	} else {
+		fence_fail_bios(fd, &to_fail);
+		if (ep)
+			fence_epoch_retire(ep);
+	}
+	mutex_unlock(&fd->msg_mutex);
+	if (!r)
+		fence_raise_event(fd);
+	return r;
+}
+
+/*
+ * dm core waits for every bio we hold before a suspend completes, so none
+ * may stay held.  With --noflush they go back to dm core, which maps them
+ * again after resume (and we hold them again while closed): nothing is
+ * lost, nothing reaches the disk.  A flushing suspend of a closed device
+ * fails them, as dm-multipath does with queue_if_no_path.
+ */
+void fence_dev_presuspend(struct fence_dev *fd, bool noflush)
+{
+	struct bio_list released = BIO_EMPTY_LIST;
+	struct fence_pb *pb;
+	struct bio *bio;
+
+	spin_lock_irq(&fd->lock);
+	fd->suspending = true;
+	fd->suspend_noflush = noflush;
+	bio_list_merge(&released, &fd->held);
+	bio_list_init(&fd->held);
+	fd->nr_held = 0;
+	spin_unlock_irq(&fd->lock);
+
+	if (!noflush) {
+		fence_fail_bios(fd, &released);
+		return;
+	}
+	while ((bio = bio_list_pop(&released))) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		pb->requeue = true;
+		bio_endio(bio);
+	}
+}
+
+void fence_dev_resume(struct fence_dev *fd)
+{
+	spin_lock_irq(&fd->lock);
+	fd->suspending = false;
+	spin_unlock_irq(&fd->lock);
+}
+
+void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
+{
+	struct fence_epoch *ep;
+	long inflight = 0;
+
+	spin_lock_irq(&fd->lock);
+	c->state = fd->state;
+	c->generation = fd->generation;
+	c->held = fd->nr_held;
+	c->flush_errors = fd->flush_errors;
+	ep = rcu_dereference_protected(fd->live, lockdep_is_held(&fd->lock));
+	if (ep)
+		inflight += fence_epoch_sum(ep);
+	list_for_each_entry(ep, &fd->retired, list)
+		inflight += fence_epoch_sum(ep);
+	c->stale_inflight = fence_stale_inflight_locked(fd);
+	spin_unlock_irq(&fd->lock);
+
+	/* a live epoch's sum may be caught between CPUs under load */
+	c->inflight = inflight > 0 ? inflight : 0;
+	c->late_completions = atomic64_read(&fd->late_completions);
+	c->failed_writes = atomic64_read(&fd->failed_writes);
+}
+
+static struct fence_dev *fence_dev_create(dev_t devt, u64 generation,
+					  bool start_closed)
+{
+	struct fence_dev *fd = kzalloc(sizeof(*fd), GFP_KERNEL);
+	struct fence_epoch *ep = NULL;
+
+	if (!fd)
+		return NULL;
+	if (!start_closed) {
+		ep = fence_epoch_alloc(fd, generation);
+		if (!ep) {
+			kfree(fd);
+			return NULL;
+		}
+	}
+	fd->devt = devt;
+	mutex_init(&fd->msg_mutex);
+	mutex_init(&fd->target_mutex);
+	INIT_LIST_HEAD(&fd->targets);
+	spin_lock_init(&fd->lock);
+	fd->generation = generation;
+	fd->state = start_closed ? FENCE_CLOSED : FENCE_OPEN;
+	RCU_INIT_POINTER(fd->live, ep);
+	INIT_LIST_HEAD(&fd->retired);
+	bio_list_init(&fd->held);
+	atomic64_set(&fd->failed_writes, 0);
+	atomic64_set(&fd->late_completions, 0);
+	INIT_WORK(&fd->drain_work, fence_drain_work);
+	return fd;
+}
+
+/*
+ * Called when the last table of the device goes away.  dm core has waited
+ * for every bio it gave us, so every epoch is drained.
+ */
+static void fence_dev_destroy(struct fence_dev *fd)
+{
+	struct fence_epoch *ep, *tmp;
+
+	cancel_work_sync(&fd->drain_work);
+	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
+		list_del(&ep->list);
+		call_rcu(&ep->rcu, fence_epoch_free_rcu);
+	}
+	ep = rcu_dereference_protected(fd->live, true);
+	if (ep)
+		call_rcu(&ep->rcu, fence_epoch_free_rcu);
+	kfree(fd);
+}
+
+struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
+				   u64 generation, bool start_closed,
+				   char **error)
+{
+	struct fence_dev *fd;
+	struct fence_c *other;
+
+	mutex_lock(&fence_devs_mutex);
+	list_for_each_entry(fd, &fence_devs, list) {
+		if (fd->devt != devt)
+			continue;
+		list_for_each_entry(other, &fd->targets, fd_list) {
+			if (other->ti->table == fc->ti->table) {
+				*error = "Only one fence target per table";
+				fd = ERR_PTR(-EINVAL);
+				goto out;
+			}
+		}
+		if (generation < fd->generation) {
+			*error = "Generation below the device's current generation";
+			fd = ERR_PTR(-EINVAL);
+			goto out;
+		}
+		if (generation > fd->generation) {
+			*error = "Generation above the device's current one: use the fence message";
+			fd = ERR_PTR(-EINVAL);
+			goto out;
+		}
+		goto found;
+	}
+	fd = fence_dev_create(devt, generation, start_closed);
+	if (!fd) {
+		*error = "Cannot allocate fence device state";
+		fd = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	list_add(&fd->list, &fence_devs);
+found:
+	fd->users++;
+	mutex_lock(&fd->target_mutex);
+	list_add_tail(&fc->fd_list, &fd->targets);
+	mutex_unlock(&fd->target_mutex);
+out:
+	mutex_unlock(&fence_devs_mutex);
+	return fd;
+}
+
+void fence_dev_detach(struct fence_c *fc)
+{
+	struct fence_dev *fd = fc->fd;
+	bool last;
+
+	mutex_lock(&fence_devs_mutex);
+	mutex_lock(&fd->target_mutex);
+	list_del(&fc->fd_list);
+	mutex_unlock(&fd->target_mutex);
+	last = --fd->users == 0;
+	if (last)
+		list_del(&fd->list);
+	mutex_unlock(&fence_devs_mutex);
+	if (last)
+		fence_dev_destroy(fd);
+}

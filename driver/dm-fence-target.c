@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-fence: a device-mapper target that maps a range of a device like
+ * 'linear', counts every write in flight below it, and can close (hold or
+ * fail new writes, then report 'closed' once every earlier write completed
+ * and a flush made it durable) and fence (raise a generation so that no
+ * write of an older one is ever dispatched again).  It lets a hypervisor
+ * host hand a VM disk on shared storage over to another host safely.
+ *
+ * See Documentation/dm-fence.rst.
+ */
+
+#include <linux/blkdev.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "dm-fence.h"
+
+#define DM_MSG_PREFIX "fence"
+
+static bool fence_bio_is_write(struct bio *bio)
+{
+	/* an empty flush changes no data: it always passes, uncounted */
+	return op_is_write(bio_op(bio)) && bio_sectors(bio);
+}
+
+static int fence_parse_u64(const char *s, u64 *v)
+{
+	return kstrtou64(s, 10, v);
+}
+
+static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
+				struct dm_target *ti)
+{
+	static const struct dm_arg _args[] = {
+		{0, 6, "Invalid number of feature args"},
+	};
+	bool seen_generation = false, seen_region_size = false;
+	unsigned int argc;
+	const char *name;
+	u64 v;
+	int r;
+
+	if (!as->argc)
+		return 0;
+
+	r = dm_read_arg_group(_args, as, &argc, &ti->error);
+	if (r)
+		return r;
+
+	while (argc) {
+		name = dm_shift_arg(as);
+		argc--;
+
+		if (!strcasecmp(name, "closed")) {
+			if (fc->start_closed) {
+				ti->error = "Feature closed duplicated";
+				return -EINVAL;
+			}
+			fc->start_closed = true;
+			continue;
+		}
+		if (!strcasecmp(name, "fence_reads")) {
+			if (fc->fence_reads) {
+				ti->error = "Feature fence_reads duplicated";
+				return -EINVAL;
+			}
+			fc->fence_reads = true;
+			continue;
+		}
+		if (!strcasecmp(name, "generation")) {
+			if (seen_generation) {
+				ti->error = "Feature generation duplicated";
+				return -EINVAL;
+			}
+			seen_generation = true;
+			if (!argc) {
+				ti->error = "Feature generation requires a value";
+				return -EINVAL;
+			}
+			argc--;
+			if (fence_parse_u64(dm_shift_arg(as), &v)) {
+				ti->error = "Invalid generation";
+				return -EINVAL;
+			}
+			if (v < 1 || v > DM_FENCE_MAX_GENERATION) {
+				ti->error = "Generation out of range";
+				return -EINVAL;
+			}
+			fc->table_generation = v;
+			continue;
+		}
+		if (!strcasecmp(name, "region_size")) {
+			if (seen_region_size) {
+				ti->error = "Feature region_size duplicated";
+				return -EINVAL;
+			}
+			seen_region_size = true;
+			if (!argc) {
+				ti->error = "Feature region_size requires a value";
+				return -EINVAL;
+			}
+			argc--;
+			if (fence_parse_u64(dm_shift_arg(as), &v)) {
+				ti->error = "Invalid region size";
+				return -EINVAL;
+			}
+			if (v < DM_FENCE_MIN_REGION_SIZE || v > DM_FENCE_MAX_REGION_SIZE) {
+				ti->error = "Region size out of range";
+				return -EINVAL;
+			}
+			if (!is_power_of_2(v)) {
+				ti->error = "Region size not a power of two";
+				return -EINVAL;
+			}
+			fc->region_size = v;
+			continue;
+		}
+		ti->error = "Unrecognised feature requested";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void fence_dtr(struct dm_target *ti)
+{
+	struct fence_c *fc = ti->private;
+
+	if (fc->fd)
+		fence_dev_detach(fc);
+	if (fc->dev)
+		dm_put_device(ti, fc->dev);
+	kfree(fc);
+}
+
+/*
+ * Construct a fence mapping:
+ *   <dev_path> <offset> [<#feature_args> <feature_arg>...]
+ * Features: generation <G>, region_size <S>, closed, fence_reads.
+ */
+static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	unsigned long long start;
+	struct fence_dev *fd;
+	struct fence_c *fc;
+	sector_t dev_size;
+	char dummy;
+	int r;
+
+	if (argc < 2) {
+		ti->error = "Not enough arguments";
+		return -EINVAL;
+	}
+
+	fc = kzalloc(sizeof(*fc), GFP_KERNEL);
+	if (!fc) {
+		ti->error = "Cannot allocate fence context";
+		return -ENOMEM;
+	}
+	fc->ti = ti;
+	fc->table_generation = 1;
+	fc->region_size = DM_FENCE_DEFAULT_REGION_SIZE;
+	INIT_LIST_HEAD(&fc->fd_list);
+	ti->private = fc;
+
+	r = -EINVAL;
+	if (sscanf(argv[1], "%llu%c", &start, &dummy) != 1 ||
+	    start != (sector_t)start) {
+		ti->error = "Invalid device sector";
+		goto bad;
+	}
+	fc->start = start;
+
+	dm_consume_args(&as, 2);
+	r = fence_parse_features(&as, fc, ti);
+	if (r)
+		goto bad;
+	if (as.argc) {
+		ti->error = "Too many arguments";
+		r = -EINVAL;
+		goto bad;
+	}
+	fc->region_shift = ilog2(fc->region_size);
+
+	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &fc->dev);
+	if (r) {
+		ti->error = "Device lookup failed";
+		goto bad;
+	}
+
+	r = -EINVAL;
+	dev_size = bdev_nr_sectors(fc->dev->bdev);
+	if (fc->start >= dev_size) {
+		ti->error = "Offset beyond end of device";
+		goto bad;
+	}
+	if (ti->len > dev_size - fc->start) {
+		ti->error = "Length beyond end of device";
+		goto bad;
+	}
+
+	fd = fence_dev_attach(fc, disk_devt(dm_disk(md)), fc->table_generation,
+			      fc->start_closed, &ti->error);
+	if (IS_ERR(fd)) {
+		r = PTR_ERR(fd);
+		goto bad;
+	}
+	fc->fd = fd;
+
+	ti->num_flush_bios = 1;
+	ti->num_discard_bios = 1;
+	ti->num_secure_erase_bios = 1;
+	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct fence_pb);
+	return 0;
+
+bad:
+	fence_dtr(ti);
+	return r;
+}
+
+static void fence_remap(struct fence_c *fc, struct bio *bio)
+{
+	bio_set_dev(bio, fc->dev->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = fc->start +
+			dm_target_offset(fc->ti, bio->bi_iter.bi_sector);
+}
+
+static int fence_map(struct dm_target *ti, struct bio *bio)
+{
+	struct fence_c *fc = ti->private;
+	struct fence_pb *pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
+
+	pb->requeue = false;
+	fence_remap(fc, bio);
+
+	if (!fence_bio_is_write(bio)) {
+		pb->ep = NULL;
+		if (unlikely(fc->fence_reads && bio_sectors(bio) &&
+			     READ_ONCE(fc->fd->state) == FENCE_FENCED))
+			return DM_MAPIO_KILL;
+		return DM_MAPIO_REMAPPED;
+	}
+
+	if (likely(fence_dev_try_count(fc->fd, pb)))
+		return DM_MAPIO_REMAPPED;
+	return fence_dev_map_write(fc->fd, bio, pb);
+}
+
+static int fence_end_io(struct dm_target *ti, struct bio *bio,
+			blk_status_t *error)
+{
+	struct fence_c *fc = ti->private;
+	struct fence_pb *pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
+
+	if (unlikely(pb->requeue)) {
+		/* released by a noflush presuspend: dm core maps it again */
+		pb->requeue = false;
+		return DM_ENDIO_REQUEUE;
+	}
+	if (pb->ep) {
+		fence_dev_end_write(fc->fd, pb->ep);
+		pb->ep = NULL;
+	}
+	return DM_ENDIO_DONE;
+}
+
+static void fence_presuspend(struct dm_target *ti)
+{
+	struct fence_c *fc = ti->private;
+
+	fence_dev_presuspend(fc->fd, dm_noflush_suspending(ti));
+}
+
+static void fence_resume(struct dm_target *ti)
+{
+	struct fence_c *fc = ti->private;
+
+	fence_dev_resume(fc->fd);
+}
+
+static sector_t fence_nr_regions(struct fence_c *fc)
+{
+	return (fc->ti->len + fc->region_size - 1) >> fc->region_shift;
+}
+
+static void fence_status(struct dm_target *ti, status_type_t type,
+			 unsigned int status_flags, char *result,
+			 unsigned int maxlen)
+{
+	struct fence_c *fc = ti->private;
+	struct fence_counts c;
+	unsigned int nr_features;
+	bool closed;
+	size_t sz = 0;
+
+	fence_dev_counts(fc->fd, &c);
+	closed = c.state == FENCE_CLOSING || c.state == FENCE_CLOSED;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu/%llu %llu",
+		       fence_state_name(c.state), c.generation, c.inflight,
+		       c.held, c.stale_inflight, c.late_completions,
+		       c.failed_writes, 0ULL,
+		       (unsigned long long)fence_nr_regions(fc),
+		       c.flush_errors);
+		break;
+	case STATUSTYPE_TABLE:
+		nr_features = 2;
+		if (fc->region_size != DM_FENCE_DEFAULT_REGION_SIZE)
+			nr_features += 2;
+		nr_features += closed;
+		nr_features += fc->fence_reads;
+		DMEMIT("%s %llu %u generation %llu", fc->dev->name,
+		       (unsigned long long)fc->start, nr_features,
+		       c.generation);
+		if (fc->region_size != DM_FENCE_DEFAULT_REGION_SIZE)
+			DMEMIT(" region_size %u", fc->region_size);
+		if (closed)
+			DMEMIT(" closed");
+		if (fc->fence_reads)
+			DMEMIT(" fence_reads");
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",device_name=%s,start=%llu,generation=%llu,region_size=%u,fence_reads=%c;",
+		       fc->dev->name, (unsigned long long)fc->start,
+		       c.generation, fc->region_size,
+		       fc->fence_reads ? 'y' : 'n');
+		break;
+	}
+}
+
+static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
+			 char *result, unsigned int maxlen)
+{
+	struct fence_c *fc = ti->private;
+	u64 generation;
+
+	if (!strcasecmp(argv[0], "close")) {
+		if (argc == 1)
+			return fence_dev_close(fc->fd, false);
+		if (argc == 2 && !strcasecmp(argv[1], "fail"))
+			return fence_dev_close(fc->fd, true);
+		DMERR("close takes no argument or 'fail'");
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[0], "reopen")) {
+		if (argc == 1)
+			return fence_dev_reopen(fc->fd, false);
+		DMERR("reopen takes no argument");
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[0], "fence")) {
+		if (argc != 2) {
+			DMERR("fence takes one argument: the new generation");
+			return -EINVAL;
+		}
+		if (fence_parse_u64(argv[1], &generation) || !generation ||
+		    generation > DM_FENCE_MAX_GENERATION) {
+			DMERR("fence: invalid generation '%s'", argv[1]);
+			return -EINVAL;
+		}
+		return fence_dev_fence(fc->fd, generation);
+	}
+	DMERR("unrecognised message '%s'", argv[0]);
+	return -EINVAL;
+}
+
+static int fence_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
+{
+	struct fence_c *fc = ti->private;
+
+	*bdev = fc->dev->bdev;
+	/* pass ioctls (SCSI persistent reservations...) only for a whole device */
+	if (fc->start || ti->len != bdev_nr_sectors(fc->dev->bdev))
+		return 1;
+	return 0;
+}
+
+static int fence_iterate_devices(struct dm_target *ti,
+				 iterate_devices_callout_fn fn, void *data)
+{
+	struct fence_c *fc = ti->private;
+
+	return fn(ti, fc->dev, fc->start, ti->len, data);
+}
+
+static struct target_type fence_target = {
+	.name = "fence",
+	.version = {1, 0, 0},
+	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO,
+	.module = THIS_MODULE,
+	.ctr = fence_ctr,
+	.dtr = fence_dtr,
+	.map = fence_map,
+	.end_io = fence_end_io,
+	.presuspend = fence_presuspend,
+	.presuspend_undo = fence_resume,
+	.resume = fence_resume,
+	.status = fence_status,
+	.message = fence_message,
+	.prepare_ioctl = fence_prepare_ioctl,
+	.iterate_devices = fence_iterate_devices,
+};
+
+static int __init dm_fence_init(void)
+{
+	int r = dm_register_target(&fence_target);
+
+	if (r < 0)
+		DMERR("register failed %d", r);
+	return r;
+}
+
+static void __exit dm_fence_exit(void)
+{
+	dm_unregister_target(&fence_target);
+	/* epochs are freed by RCU callbacks: let them run before unload */
+	rcu_barrier();
+}
+
+module_init(dm_fence_init);
+module_exit(dm_fence_exit);
+
+MODULE_DESCRIPTION(DM_NAME " target that closes, drains and fences writes");
+MODULE_AUTHOR("dm-fence developers");
+MODULE_LICENSE("GPL");

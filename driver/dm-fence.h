@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-fence: shared definitions of the target (dm-fence-target.c) and of the
+ * per-mapped-device state machine (dm-fence-dev.c).
+ *
+ * The state (open/closing/closed/fenced), the generation, the hold queue and
+ * the in-flight counts belong to the mapped device, not to one table: a
+ * table reload must never reopen a closed device nor lower its generation.
+ * struct fence_dev is therefore shared by every fence target instance that
+ * maps the same dev_t, and lives as long as one of them does.
+ */
+#ifndef DM_FENCE_H
+#define DM_FENCE_H
+
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/dm-fence.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+enum fence_state {
+	FENCE_OPEN = DM_FENCE_STATE_OPEN,
+	FENCE_CLOSING = DM_FENCE_STATE_CLOSING,
+	FENCE_CLOSED = DM_FENCE_STATE_CLOSED,
+	FENCE_FENCED = DM_FENCE_STATE_FENCED,
+};
+
+/*
+ * An epoch is one uninterrupted period in which writes pass the target
+ * without taking a lock: from an open (device creation or reopen) to the
+ * next close or fence.  map() counts a write in the live epoch's per-CPU
+ * counter inside an RCU read-side section; close and fence unpublish the
+ * epoch and wait for a grace period, after which no CPU can count a write
+ * in it any more.  From then on its counters only go down, so their sum is
+ * exact when it reaches zero: that is how a drain knows the last write
+ * dispatched before the close has completed, without a global counter.
+ */
+struct fence_epoch {
+	long __percpu *inflight;
+	u64 generation;
+	struct fence_dev *fd;
+	struct list_head list;		/* on fd->retired once unpublished */
+	bool retired;			/* counters can only decrease now */
+	unsigned long drained;		/* bit 0: drain already reported */
+	struct rcu_head rcu;
+};
+
+struct fence_c;
+
+struct fence_dev {
+	struct list_head list;		/* on the global fence_devs list */
+	dev_t devt;
+	unsigned int users;		/* targets attached, under fence_devs_mutex */
+
+	struct mutex msg_mutex;		/* serialises state changes that sleep */
+	struct mutex target_mutex;	/* guards targets against the drain work */
+	struct list_head targets;
+
+	spinlock_t lock;		/* guards everything below */
+	enum fence_state state;
+	bool close_fail;		/* writes fail at once while closed */
+	bool suspending;		/* between presuspend and resume */
+	bool suspend_noflush;		/* ... of a --noflush suspend */
+	u64 generation;
+	struct fence_epoch __rcu *live;	/* non-NULL exactly when open */
+	struct list_head retired;	/* epochs with writes maybe below */
+	struct bio_list held;
+	unsigned long nr_held;
+	unsigned int close_seq;		/* bumped on every close from open */
+	u64 flush_errors;
+
+	atomic64_t failed_writes;
+	atomic64_t late_completions;
+
+	struct work_struct drain_work;
+};
+
+/* One instance of the target in a table. */
+struct fence_c {
+	struct dm_target *ti;
+	struct dm_dev *dev;
+	sector_t start;
+	struct fence_dev *fd;
+	struct list_head fd_list;	/* on fd->targets */
+
+	u64 table_generation;		/* as given on the table line */
+	unsigned int region_size;
+	unsigned int region_shift;
+	bool start_closed;
+	bool fence_reads;
+};
+
+/* Per-bio data: what a write carries from map() to end_io(). */
+struct fence_pb {
+	struct fence_epoch *ep;		/* counted in this epoch, or NULL */
+	bool requeue;			/* released by a noflush presuspend */
+};
+
+struct fence_counts {
+	enum fence_state state;
+	u64 generation;
+	u64 inflight;
+	u64 held;
+	u64 stale_inflight;
+	u64 late_completions;
+	u64 failed_writes;
+	u64 flush_errors;
+};
+
+/* dm-fence-dev.c */
+struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
+				   u64 generation, bool start_closed,
+				   char **error);
+void fence_dev_detach(struct fence_c *fc);
+int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
+			struct fence_pb *pb);
+void fence_dev_end_write(struct fence_dev *fd, struct fence_epoch *ep);
+int fence_dev_close(struct fence_dev *fd, bool fail);
+int fence_dev_reopen(struct fence_dev *fd, bool force);
+int fence_dev_fence(struct fence_dev *fd, u64 generation);
+void fence_dev_presuspend(struct fence_dev *fd, bool noflush);
+void fence_dev_resume(struct fence_dev *fd);
+void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c);
+const char *fence_state_name(enum fence_state state);
+
+/*
+ * The fast path of a write: count it in the live epoch, lock-free.  Returns
+ * false when the device is not open and the caller must take the slow path.
+ */
+static inline bool fence_dev_try_count(struct fence_dev *fd,
+				       struct fence_pb *pb)
+{
+	struct fence_epoch *ep;
+
+	rcu_read_lock();
+	ep = rcu_dereference(fd->live);
+	if (likely(ep))
+		this_cpu_inc(*ep->inflight);
+	rcu_read_unlock();
+	pb->ep = ep;
+	return ep;
+}
+
+#endif /* DM_FENCE_H */

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Boot kernel $1 under QEMU/TCG with the host's root shared read-only and
+# $2 (which must hold job.sh) shared writable at /tmp/out; the guest runs
+# job.sh in a chroot of the host's root and powers off.  Gives up after
+# ${VM_TIMEOUT:-1500} s.  The serial console is kept in $2/console.log.
+set -euo pipefail
+kver=$1 out=$(cd "$2" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+initrd=$out/initrd.gz
+[ -f "$out/job.sh" ] || { echo "run.sh: $out/job.sh missing" >&2; exit 2; }
+"$here/mkinitramfs.sh" "$kver" "$initrd"
+
+# Stand-ins for lockdep: report hung tasks fast, poison slab objects,
+# and let a panic end the VM at once instead of waiting for the time-out.
+append="console=ttyS0 panic=-1 oops=panic softlockup_panic=1"
+append+=" hung_task_timeout_secs=30 slub_debug=FZPU ${VM_APPEND:-}"
+
+timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
+	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
+	-m "${VM_MEM:-2G}" -machine q35 -display none -monitor none \
+	-no-reboot -serial "file:$out/console.log" \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
+	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+	-fsdev local,id=o,path="$out",security_model=none \
+	-device virtio-9p-pci,fsdev=o,mount_tag=out
