@@ -3,8 +3,8 @@
  * dm-fence: the per-mapped-device state machine.
  *
  *   open --close--> closing --(last write done + flush done)--> closed
- *   closing/closed --reopen--> open;  any --fence G'--> fenced
- *   fenced --reopen (no stale write below)--> open
+ *   closing/closed --reopen--> open
+ *   any state --fence G'--> fenced --reopen (no stale write below)--> open
  *
  * Writes are counted per epoch (see struct fence_epoch).  The hot path only
  * touches the live epoch's per-CPU counter; everything that changes the
@@ -186,7 +186,7 @@ static void fence_drain_work(struct work_struct *work)
 		}
 		spin_unlock_irq(&fd->lock);
 		if (r)
-			DMERR("%d:%d: flush after close failed (%d); staying closing, 'close' retries",
+			DMERR("%d:%d: flush after close failed (%d), still closing",
 			      MAJOR(fd->devt), MINOR(fd->devt), r);
 	}
 	mutex_unlock(&fd->target_mutex);

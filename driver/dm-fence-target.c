@@ -149,7 +149,6 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct fence_dev *fd;
 	struct fence_c *fc;
 	sector_t dev_size;
-	char dummy;
 	int r;
 
 	if (argc < 2) {
@@ -169,8 +168,7 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = fc;
 
 	r = -EINVAL;
-	if (sscanf(argv[1], "%llu%c", &start, &dummy) != 1 ||
-	    start != (sector_t)start) {
+	if (kstrtoull(argv[1], 10, &start) || start != (sector_t)start) {
 		ti->error = "Invalid device sector";
 		goto bad;
 	}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# make check: install what is missing, build dm-fence for both Debian
+# kernels, run the static checks, boot each kernel under QEMU and run the
+# in-guest suite.  One line per test ("<kernel> <test> ok|not ok"), then
+# "N passed, N failed"; exits non-zero on any failure.  A guest that does
+# not report every test is a failure, never a skip.
+set -uo pipefail
+source "$(dirname "$0")/host-lib.sh"
+
+passed=0 failed=0
+report() {	# <kernel|host> <name> <0|1> [log file]
+	if [ "$3" = 0 ]; then
+		passed=$((passed + 1))
+		printf '%-24s %-36s ok\n' "$1" "$2"
+	else
+		failed=$((failed + 1))
+		printf '%-24s %-36s not ok\n' "$1" "$2"
+		if [ -n "${4:-}" ] && [ -f "$4" ]; then
+			sed 's/^/    | /' "$4" | tail -n 40
+		fi
+	fi
+}
+
+finish() {
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+	exit
+}
+
+mkdir -p "$BUILD"
+if ! install_host > "$BUILD/install.log" 2>&1; then
+	report host install-dependencies 1 "$BUILD/install.log"
+	finish
+fi
+echo "kernels: $KERNELS"
+
+# --- build: no warning with W=1 on either kernel ----------------------------
+for k in $KERNELS; do
+	log=$BUILD/build-$k.log
+	rm -f "$BUILD/$k/dm-fence.ko"
+	build_module "$k" KBUILD_ARGS=W=1 > "$log" 2>&1
+	rc=$?
+	grep -q 'warning:' "$log" && rc=1
+	report "$k" build-W=1 $rc "$log"
+done
+log=$BUILD/userspace.log
+make -C "$REPO" --no-print-directory userspace > "$log" 2>&1
+report host build-userspace $? "$log"
+
+# --- static checks -------------------------------------------------------------
+log=$BUILD/checkpatch.log
+"$REPO/tests/static/checkpatch.sh" > "$log" 2>&1
+report host checkpatch-strict $? "$log"
+for k in $KERNELS; do
+	log=$BUILD/sparse-$k.log
+	"$REPO/tests/static/sparse.sh" "$k" > "$log" 2>&1
+	report "$k" sparse-C=2 $? "$log"
+done
+
+# --- the in-guest suite on each kernel ------------------------------------------
+for k in $KERNELS; do
+	if [ ! -f "$BUILD/$k/dm-fence.ko" ]; then
+		report "$k" guest-suite 1
+		continue
+	fi
+	run_suite "$k" check
+	out=$VMS/$k-check
+	while read -r verdict name secs; do
+		case "$verdict" in
+		ok) report "$k" "$name" 0 ;;
+		not) read -r name secs <<< "$name $secs"
+		     name=${name#ok }; report "$k" "${name%% *}" 1 "$out/${name%% *}.log" ;;
+		esac
+	done < <(grep -E '^(ok|not ok) ' "$out/results" 2>/dev/null)
+	if ! grep -qx complete "$out/results" 2>/dev/null; then
+		tail -n 30 "$out/console.log" > "$out/tail.log" 2>/dev/null
+		report "$k" guest-finished-all-tests 1 "$out/tail.log"
+	fi
+done
+finish

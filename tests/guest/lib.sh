@@ -1,0 +1,187 @@
+# Shared helpers of the in-guest tests.  Sourced by every test file; each
+# test runs in its own bash with `set -euo pipefail` and the runner's
+# time-out.  A test fails by exiting non-zero; fail() says what it expected.
+set -euo pipefail
+
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+KVER=$(uname -r)
+FENCE_KO=$REPO/build/$KVER/dm-fence.ko
+export DM_DISABLE_UDEV=1
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "# $*"
+}
+
+expect_eq() {	# <actual> <expected> <what>
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+load_fence() {
+	modprobe dm-mod
+	grep -qw '^dm_fence' /proc/modules || insmod "$FENCE_KO"
+}
+
+# Wait until "$@" succeeds; poll only where the kernel raises no event.
+wait_until() {	# <timeout_s> <cmd...>
+	local limit=$1 end
+	shift
+	end=$((SECONDS + limit))
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
+# --- status of a fence device -------------------------------------------
+# Fields: state generation inflight held stale_inflight late_completions
+#         failed_writes dirty/regions flush_errors
+FENCE_FIELDS=(state generation inflight held stale late failed dirty flush_errors)
+
+fence_status() {	# <name>: the target's own fields
+	dmsetup status "$1" | cut -d' ' -f4-
+}
+
+field() {	# <name> <field>
+	local i st
+	read -r -a st <<< "$(fence_status "$1")"
+	for i in "${!FENCE_FIELDS[@]}"; do
+		if [ "${FENCE_FIELDS[$i]}" = "$2" ]; then
+			echo "${st[$i]}"
+			return
+		fi
+	done
+	fail "no status field $2"
+}
+
+expect_field() {	# <name> <field> <value>
+	expect_eq "$(field "$1" "$2")" "$3" "$1 status $2 ($(fence_status "$1"))"
+}
+
+field_is() {	# <name> <field> <value>: for wait_until
+	[ "$(field "$1" "$2")" = "$3" ]
+}
+
+# Wait for the device-mapper event that accompanies state $2, not by
+# polling: `dmsetup wait` returns when the event counter moves past the
+# one we saw, and we re-check the state after every event.
+wait_state() {	# <name> <state> [timeout_s]
+	local name=$1 want=$2 limit=${3:-30} nr end
+	end=$((SECONDS + limit))
+	while :; do
+		nr=$(dmsetup info -c --noheadings -o events "$name")
+		[ "$(field "$name" state)" = "$want" ] && return 0
+		[ $SECONDS -lt $end ] || return 1
+		timeout $((end - SECONDS + 1)) dmsetup wait "$name" "$nr" >/dev/null || true
+	done
+}
+
+devt_of() {	# <block device> -> MAJ:MIN
+	local d
+	d=$(readlink -f "$1")
+	printf '%d:%d\n' "0x$(stat -c %t "$d")" "0x$(stat -c %T "$d")"
+}
+
+dm_sysname() {	# <dm name> -> dm-N (nodes are not symlinks without udev)
+	echo "dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"
+}
+
+sectors_of() {
+	blockdev --getsz "$1"
+}
+
+# --- backing devices ------------------------------------------------------
+# null_blk through configfs: memory backed (data survives), with a volatile
+# write cache so that flush and FUA are real operations the block layer
+# passes down (without one it strips them before they reach the device).
+nullb_create() {	# <name> <size_MiB> [attr=value...]
+	local name=$1 size=$2 a d=/sys/kernel/config/nullb/$1
+	shift 2
+	modprobe null_blk nr_devices=0
+	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+	mkdir "$d"
+	echo "$size" > "$d/size"
+	echo 1 > "$d/memory_backed"
+	echo 16 > "$d/cache_size"
+	echo 2 > "$d/queue_mode"
+	for a in "$@"; do
+		echo "${a#*=}" > "$d/${a%%=*}"
+	done
+	echo 1 > "$d/power"
+	[ -b "/dev/$name" ] || fail "null_blk $name did not appear"
+	echo "/dev/$name"
+}
+
+nullb_remove() {
+	local d=/sys/kernel/config/nullb/$1
+	[ -d "$d" ] || return 0
+	echo 0 > "$d/power" 2>/dev/null || true
+	rmdir "$d"
+}
+
+scsi_debug_disk() {	# [module params...]: load scsi_debug, print its disk
+	local b
+	modprobe sd_mod
+	modprobe scsi_debug "$@"
+	wait_until 20 scsi_debug_find || fail "scsi_debug disk did not appear"
+	scsi_debug_find
+}
+
+scsi_debug_find() {
+	local b
+	for b in /sys/block/sd*; do
+		[ -e "$b/device/model" ] || continue
+		if [ "$(tr -d ' ' < "$b/device/model")" = scsi_debug ] && [ -b "/dev/${b##*/}" ]; then
+			echo "/dev/${b##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# A fence device over <dev>, whole device unless a length is given.
+fence_create() {	# <name> <dev> [features...]
+	local name=$1 dev=$2 len
+	shift 2
+	len=$(sectors_of "$dev")
+	if [ $# -gt 0 ]; then
+		dmsetup create "$name" --table "0 $len fence $dev 0 $# $*"
+	else
+		dmsetup create "$name" --table "0 $len fence $dev 0"
+	fi
+}
+
+# --- block tracepoints: what reached the backing device --------------------
+TRACE=/sys/kernel/tracing
+
+trace_start() {	# <dev>: record bios queued to <dev>
+	local mm maj min
+	mm=$(devt_of "$1")
+	maj=${mm%:*} min=${mm#*:}
+	echo 0 > $TRACE/tracing_on
+	echo > $TRACE/trace
+	echo "dev == $(((maj << 20) | min))" > $TRACE/events/block/block_bio_queue/filter
+	echo 1 > $TRACE/events/block/block_bio_queue/enable
+	echo 1 > $TRACE/tracing_on
+}
+
+trace_stop() {	# prints "<rwbs> <sector> <nr_sectors>" per bio
+	echo 0 > $TRACE/tracing_on
+	echo 0 > $TRACE/events/block/block_bio_queue/enable
+	echo 0 > $TRACE/events/block/block_bio_queue/filter
+	sed -n 's/.*block_bio_queue: [0-9]*,[0-9]* \([A-Z]*\) \([0-9]*\) + \([0-9]*\).*/\1 \2 \3/p' $TRACE/trace
+}
+
+# --- data -------------------------------------------------------------------
+random_file() {	# <file> <size_KiB>
+	head -c $(($2 * 1024)) /dev/urandom > "$1"
+}
+
+sum_range() {	# <dev> <offset_sectors> <nr_sectors>
+	dd if="$1" iflag=direct,skip_bytes,count_bytes skip=$(($2 * 512)) \
+		count=$(($3 * 512)) bs=64k status=none | md5sum | cut -d' ' -f1
+}

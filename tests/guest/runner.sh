@@ -1,0 +1,52 @@
+#!/bin/bash
+# In-guest test runner: runs every test file of suite $1 (tests/guest/$1/)
+# in its own bash, each bounded by TEST_TIMEOUT, then checks what the
+# kernel logged meanwhile.  Writes "ok <name>" / "not ok <name>" lines to
+# $OUT/results and each test's output to $OUT/<name>.log.
+set -u
+suite=$1
+OUT=${OUT:-/tmp/out}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export REPO
+: > "$OUT/results"
+
+# Anything the kernel must never say.  Refusals we provoke are DMERR lines
+# and match none of these.
+BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|refcount_t:|UBSAN|kernel BUG|list_(add|del) corruption|Poison overwritten|Redzone|Object padding|soft lockup|Kernel panic'
+
+cleanup_devices() {
+	dmsetup remove_all >/dev/null 2>&1 || dmsetup remove_all -f >/dev/null 2>&1
+	local d
+	for d in /sys/kernel/config/nullb/*/; do
+		[ -d "$d" ] || continue
+		echo 0 > "$d/power" 2>/dev/null
+		rmdir "$d" 2>/dev/null
+	done
+}
+
+for t in "$REPO/tests/guest/$suite"/*.sh; do
+	name=$(basename "$t" .sh)
+	before=$(dmesg | wc -l)
+	echo "=== $name" > /dev/kmsg
+	start=$SECONDS
+	timeout -k 5 "${TEST_TIMEOUT:-180}" bash "$t" > "$OUT/$name.log" 2>&1
+	rc=$?
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		echo "FAIL: timed out after ${TEST_TIMEOUT:-180}s" >> "$OUT/$name.log"
+		echo w > /proc/sysrq-trigger
+	fi
+	cleanup_devices
+	dmesg | tail -n +$((before + 1)) > "$OUT/$name.dmesg"
+	if grep -Eq "$BAD" "$OUT/$name.dmesg"; then
+		echo "FAIL: kernel log:" >> "$OUT/$name.log"
+		grep -E -A5 "$BAD" "$OUT/$name.dmesg" | head -40 >> "$OUT/$name.log"
+		rc=1
+	fi
+	if [ $rc -eq 0 ]; then
+		echo "ok $name $((SECONDS - start))s" >> "$OUT/results"
+	else
+		echo "not ok $name $((SECONDS - start))s" >> "$OUT/results"
+	fi
+done
+dmesg > "$OUT/dmesg.txt"
+echo complete >> "$OUT/results"

@@ -1,0 +1,87 @@
+# Helpers of the host-side scripts (check.sh, bench.sh, stress.sh): what to
+# install, which kernels to test, how to build for them and run a suite in
+# a guest.  Sourced, not run.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$REPO/build
+VMS=$BUILD/vm
+
+# Debian packages the whole bench needs; the kernels come on top.
+HOST_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils fio dmsetup sparse kmod
+	make gcc libc6-dev linux-source-6.1 libdevmapper-dev libjson-c-dev pkg-config
+	util-linux coreutils procps"
+
+apt_updated=
+apt_update_once() {
+	[ -n "$apt_updated" ] && return
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+	apt_updated=1
+}
+
+install_missing() {	# <package...>
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing packages (run as root to install): ${missing[*]}" >&2
+		return 1
+	fi
+	echo "installing: ${missing[*]}"
+	apt_update_once
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" > "$BUILD/apt.log" 2>&1 || { tail -20 "$BUILD/apt.log" >&2; return 1; }
+}
+
+# The two kernels: Debian's default (linux-image-amd64, 6.1) and the newest
+# 6.12 the archive offers.  Looked up, never hard-coded.
+kernel_61() {
+	dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+		grep -o 'linux-image-[0-9][^ ,]*' | head -n 1 | sed 's/^linux-image-//'
+}
+
+kernel_612() {
+	apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' 2>/dev/null |
+		sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12-amd64\) .*/\1/p' | sort -V | tail -n 1
+}
+
+install_host() {
+	mkdir -p "$BUILD"
+	install_missing $HOST_PACKAGES linux-image-amd64 linux-headers-amd64 || return 1
+	K61=$(kernel_61)
+	K612=$(kernel_612)
+	if [ -z "$K612" ]; then
+		apt_update_once
+		K612=$(kernel_612)
+	fi
+	[ -n "$K61" ] || { echo "cannot tell linux-image-amd64's kernel" >&2; return 1; }
+	[ -n "$K612" ] || { echo "no linux-image-6.12.*+deb12-amd64 in the archive" >&2; return 1; }
+	install_missing "linux-image-$K61" "linux-headers-$K61" \
+		"linux-image-$K612" "linux-headers-$K612" || return 1
+	KERNELS="$K61 $K612"
+}
+
+build_module() {	# <kver> [make args...]: build/<kver>/dm-fence.ko
+	local kver=$1
+	shift
+	make -C "$REPO" --no-print-directory module KDIR="/lib/modules/$kver/build" \
+		KVER="$kver" "$@"
+}
+
+# Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land
+# in build/vm/<kver>-<suite>/.
+run_suite() {	# <kver> <suite> [VAR=value...]
+	local kver=$1 suite=$2 out=$VMS/$1-$2
+	shift 2
+	rm -rf "$out"
+	mkdir -p "$out"
+	{
+		echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+		local v
+		for v in "$@"; do printf 'export %q\n' "$v"; done
+		printf 'exec bash %q %q\n' "$REPO/tests/guest/runner.sh" "$suite"
+	} > "$out/job.sh"
+	"$REPO/tests/vm/run.sh" "$kver" "$out" > "$out/qemu.log" 2>&1
+}
