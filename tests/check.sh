@@ -65,11 +65,10 @@ for k in $KERNELS; do
 	fi
 	run_suite "$k" check
 	out=$VMS/$k-check
-	while read -r verdict name secs; do
-		case "$verdict" in
-		ok) report "$k" "$name" 0 ;;
-		not) read -r name secs <<< "$name $secs"
-		     name=${name#ok }; report "$k" "${name%% *}" 1 "$out/${name%% *}.log" ;;
+	while read -r -a r; do
+		case "${r[0]}" in
+		ok) report "$k" "${r[1]}" 0 ;;
+		not) report "$k" "${r[2]}" 1 "$out/${r[2]}.log" ;;
 		esac
 	done < <(grep -E '^(ok|not ok) ' "$out/results" 2>/dev/null)
 	if ! grep -qx complete "$out/results" 2>/dev/null; then

@@ -127,7 +127,7 @@ scsi_debug_disk() {	# [module params...]: load scsi_debug, print its disk
 	local b
 	modprobe sd_mod
 	modprobe scsi_debug "$@"
-	wait_until 20 scsi_debug_find || fail "scsi_debug disk did not appear"
+	wait_until 20 scsi_debug_find >/dev/null || fail "scsi_debug disk did not appear"
 	scsi_debug_find
 }
 
@@ -135,7 +135,8 @@ scsi_debug_find() {
 	local b
 	for b in /sys/block/sd*; do
 		[ -e "$b/device/model" ] || continue
-		if [ "$(tr -d ' ' < "$b/device/model")" = scsi_debug ] && [ -b "/dev/${b##*/}" ]; then
+		if [ "$(tr -d ' ' < "$b/device/model")" = scsi_debug ] &&
+		   blockdev --getsz "/dev/${b##*/}" >/dev/null 2>&1; then
 			echo "/dev/${b##*/}"
 			return 0
 		fi
@@ -184,4 +185,27 @@ random_file() {	# <file> <size_KiB>
 sum_range() {	# <dev> <offset_sectors> <nr_sectors>
 	dd if="$1" iflag=direct,skip_bytes,count_bytes skip=$(($2 * 512)) \
 		count=$(($3 * 512)) bs=64k status=none | md5sum | cut -d' ' -f1
+}
+
+# dm-delay over <dev>: reads and flushes pass at once, writes wait <ms>.
+# Suspending it releases what it holds: a deterministic "complete now".
+delay_create() {	# <name> <dev> <write_delay_ms>
+	local len
+	len=$(sectors_of "$2")
+	modprobe dm-delay
+	dmsetup create "$1" --table "0 $len delay $2 0 0 $2 0 $3 $2 0 0"
+}
+
+# Start a direct write of one 4 KiB block of <file> at block <n>, in the
+# background; its pid is in $!.
+write_block_bg() {	# <dev> <block> <file>
+	dd if="$3" of="$1" bs=4k count=1 seek="$2" oflag=direct status=none &
+}
+
+block_sum() {	# <dev> <block>
+	sum_range "$1" $(($2 * 8)) 8
+}
+
+file_sum() {
+	md5sum < "$1" | cut -d' ' -f1
 }

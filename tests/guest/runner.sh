@@ -9,13 +9,22 @@ OUT=${OUT:-/tmp/out}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export REPO
 : > "$OUT/results"
+cd /tmp	# the host's root is read-only; tests write their files here
 
 # Anything the kernel must never say.  Refusals we provoke are DMERR lines
 # and match none of these.
 BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|refcount_t:|UBSAN|kernel BUG|list_(add|del) corruption|Poison overwritten|Redzone|Object padding|soft lockup|Kernel panic'
 
-cleanup_devices() {
-	dmsetup remove_all >/dev/null 2>&1 || dmsetup remove_all -f >/dev/null 2>&1
+# Leave nothing behind for the next test: kill what the test left running
+# (its process group), fail whatever a device still holds by replacing
+# tables with error targets, then remove every device.
+cleanup_after() {	# <process group of the test>
+	kill -9 -- "-$1" 2>/dev/null
+	dmsetup remove_all >/dev/null 2>&1 || {
+		dmsetup remove_all --force >/dev/null 2>&1
+		sleep 0.5
+		dmsetup remove_all >/dev/null 2>&1
+	}
 	local d
 	for d in /sys/kernel/config/nullb/*/; do
 		[ -d "$d" ] || continue
@@ -26,16 +35,22 @@ cleanup_devices() {
 
 for t in "$REPO/tests/guest/$suite"/*.sh; do
 	name=$(basename "$t" .sh)
+	if [ -n "${ONLY:-}" ]; then
+		case " $ONLY " in *" ${name%%-*} "*) ;; *) continue ;; esac
+	fi
 	before=$(dmesg | wc -l)
 	echo "=== $name" > /dev/kmsg
 	start=$SECONDS
-	timeout -k 5 "${TEST_TIMEOUT:-180}" bash "$t" > "$OUT/$name.log" 2>&1
+	# timeout puts the test in a process group of its own: its pid
+	timeout -k 5 "${TEST_TIMEOUT:-180}" bash "$t" > "$OUT/$name.log" 2>&1 &
+	pgid=$!
+	wait $pgid
 	rc=$?
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		echo "FAIL: timed out after ${TEST_TIMEOUT:-180}s" >> "$OUT/$name.log"
 		echo w > /proc/sysrq-trigger
 	fi
-	cleanup_devices
+	cleanup_after $pgid
 	dmesg | tail -n +$((before + 1)) > "$OUT/$name.dmesg"
 	if grep -Eq "$BAD" "$OUT/$name.dmesg"; then
 		echo "FAIL: kernel log:" >> "$OUT/$name.log"
