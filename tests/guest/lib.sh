@@ -171,10 +171,14 @@ trace_start() {	# <dev>: record bios queued to <dev>
 }
 
 trace_stop() {	# prints "<rwbs> <sector> <nr_sectors>" per bio
+	trace_stop_ts | cut -d' ' -f2-
+}
+
+trace_stop_ts() {	# prints "<seconds> <rwbs> <sector> <nr_sectors>" per bio
 	echo 0 > $TRACE/tracing_on
 	echo 0 > $TRACE/events/block/block_bio_queue/enable
 	echo 0 > $TRACE/events/block/block_bio_queue/filter
-	sed -n 's/.*block_bio_queue: [0-9]*,[0-9]* \([A-Z]*\) \([0-9]*\) + \([0-9]*\).*/\1 \2 \3/p' $TRACE/trace
+	sed -n 's/.* \([0-9]*\.[0-9]*\): block_bio_queue: [0-9]*,[0-9]* \([A-Z]*\) \([0-9]*\) + \([0-9]*\).*/\1 \2 \3 \4/p' $TRACE/trace
 }
 
 # --- data -------------------------------------------------------------------
