@@ -226,6 +226,7 @@ int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 					       lockdep_is_held(&fd->lock));
 		this_cpu_inc(*ep->inflight);
 		pb->ep = ep;
+		fence_pb_mark(fd, pb);
 		r = DM_MAPIO_REMAPPED;
 		break;
 	case FENCE_CLOSING:
@@ -256,9 +257,16 @@ int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 	return r;
 }
 
-/* Completion of a counted write; may run in interrupt context. */
-void fence_dev_end_write(struct fence_dev *fd, struct fence_epoch *ep)
+/*
+ * Completion of a counted write; may run in interrupt context.  Its regions
+ * are marked again before the completion is visible above, so a fetch that
+ * cleared them while it was in flight cannot lose it.
+ */
+void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb)
 {
+	struct fence_epoch *ep = pb->ep;
+
+	fence_pb_mark(fd, pb);
 	rcu_read_lock();
 	this_cpu_dec(*ep->inflight);
 	if (unlikely(ep->generation < READ_ONCE(fd->generation)))
@@ -369,6 +377,7 @@ int fence_dev_reopen(struct fence_dev *fd, bool force)
 		bio_list_for_each(bio, &fd->held) {
 			pb = dm_per_bio_data(bio, sizeof(*pb));
 			pb->ep = ep;
+			fence_pb_mark(fd, pb);
 		}
 		bio_list_merge(&to_submit, &fd->held);
 		bio_list_init(&fd->held);
@@ -491,32 +500,43 @@ void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
 
 	/* a live epoch's sum may be caught between CPUs under load */
 	c->inflight = inflight > 0 ? inflight : 0;
+	c->dirty = fence_bitmap_dirty(&fd->bitmap);
+	c->regions = fd->bitmap.nr_regions;
 	c->late_completions = atomic64_read(&fd->late_completions);
 	c->failed_writes = atomic64_read(&fd->failed_writes);
 }
 
-static struct fence_dev *fence_dev_create(dev_t devt, u64 generation,
-					  bool start_closed)
+static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
+					  char **error)
 {
 	struct fence_dev *fd = kzalloc(sizeof(*fd), GFP_KERNEL);
 	struct fence_epoch *ep = NULL;
 
+	*error = "Cannot allocate fence device state";
 	if (!fd)
-		return NULL;
-	if (!start_closed) {
-		ep = fence_epoch_alloc(fd, generation);
+		return ERR_PTR(-ENOMEM);
+	if (!fc->start_closed) {
+		ep = fence_epoch_alloc(fd, fc->table_generation);
 		if (!ep) {
 			kfree(fd);
-			return NULL;
+			return ERR_PTR(-ENOMEM);
 		}
+	}
+	fd->len = fc->ti->len;
+	if (fence_bitmap_init(&fd->bitmap, fd->len, fc->region_shift)) {
+		*error = "Cannot allocate dirty bitmap";
+		if (ep)
+			fence_epoch_free(ep);
+		kfree(fd);
+		return ERR_PTR(-ENOMEM);
 	}
 	fd->devt = devt;
 	mutex_init(&fd->msg_mutex);
 	mutex_init(&fd->target_mutex);
 	INIT_LIST_HEAD(&fd->targets);
 	spin_lock_init(&fd->lock);
-	fd->generation = generation;
-	fd->state = start_closed ? FENCE_CLOSED : FENCE_OPEN;
+	fd->generation = fc->table_generation;
+	fd->state = fc->start_closed ? FENCE_CLOSED : FENCE_OPEN;
 	RCU_INIT_POINTER(fd->live, ep);
 	INIT_LIST_HEAD(&fd->retired);
 	bio_list_init(&fd->held);
@@ -542,11 +562,16 @@ static void fence_dev_destroy(struct fence_dev *fd)
 	ep = rcu_dereference_protected(fd->live, true);
 	if (ep)
 		call_rcu(&ep->rcu, fence_epoch_free_rcu);
+	fence_bitmap_free(&fd->bitmap);
 	kfree(fd);
 }
 
+/*
+ * Find the state of the mapped device @devt, or create it for its first
+ * table.  A later table (a reload) must agree with it on what it cannot
+ * change: the generation (only 'fence' raises it) and the bitmap geometry.
+ */
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
-				   u64 generation, bool start_closed,
 				   char **error)
 {
 	struct fence_dev *fd;
@@ -563,24 +588,27 @@ struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				goto out;
 			}
 		}
-		if (generation < fd->generation) {
+		if (fc->table_generation < fd->generation) {
 			*error = "Generation below the device's current generation";
 			fd = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		if (generation > fd->generation) {
+		if (fc->table_generation > fd->generation) {
 			*error = "Generation above the device's current one: use the fence message";
+			fd = ERR_PTR(-EINVAL);
+			goto out;
+		}
+		if (fc->ti->len != fd->len ||
+		    fc->region_shift != fd->bitmap.region_shift) {
+			*error = "Length or region size differs from the live table";
 			fd = ERR_PTR(-EINVAL);
 			goto out;
 		}
 		goto found;
 	}
-	fd = fence_dev_create(devt, generation, start_closed);
-	if (!fd) {
-		*error = "Cannot allocate fence device state";
-		fd = ERR_PTR(-ENOMEM);
+	fd = fence_dev_create(fc, devt, error);
+	if (IS_ERR(fd))
 		goto out;
-	}
 	list_add(&fd->list, &fence_devs);
 found:
 	fd->users++;

@@ -202,8 +202,7 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	fd = fence_dev_attach(fc, disk_devt(dm_disk(md)), fc->table_generation,
-			      fc->start_closed, &ti->error);
+	fd = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error);
 	if (IS_ERR(fd)) {
 		r = PTR_ERR(fd);
 		goto bad;
@@ -236,6 +235,8 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 	struct fence_pb *pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
 
 	pb->requeue = false;
+	pb->sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	pb->nr_sectors = bio_sectors(bio);
 	fence_remap(fc, bio);
 
 	if (!fence_bio_is_write(bio)) {
@@ -246,8 +247,10 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_REMAPPED;
 	}
 
-	if (likely(fence_dev_try_count(fc->fd, pb)))
+	if (likely(fence_dev_try_count(fc->fd, pb))) {
+		fence_pb_mark(fc->fd, pb);
 		return DM_MAPIO_REMAPPED;
+	}
 	return fence_dev_map_write(fc->fd, bio, pb);
 }
 
@@ -263,7 +266,7 @@ static int fence_end_io(struct dm_target *ti, struct bio *bio,
 		return DM_ENDIO_REQUEUE;
 	}
 	if (pb->ep) {
-		fence_dev_end_write(fc->fd, pb->ep);
+		fence_dev_end_write(fc->fd, pb);
 		pb->ep = NULL;
 	}
 	return DM_ENDIO_DONE;
@@ -281,11 +284,6 @@ static void fence_resume(struct dm_target *ti)
 	struct fence_c *fc = ti->private;
 
 	fence_dev_resume(fc->fd);
-}
-
-static sector_t fence_nr_regions(struct fence_c *fc)
-{
-	return (fc->ti->len + fc->region_size - 1) >> fc->region_shift;
 }
 
 static void fence_status(struct dm_target *ti, status_type_t type,
@@ -306,9 +304,7 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu/%llu %llu",
 		       fence_state_name(c.state), c.generation, c.inflight,
 		       c.held, c.stale_inflight, c.late_completions,
-		       c.failed_writes, 0ULL,
-		       (unsigned long long)fence_nr_regions(fc),
-		       c.flush_errors);
+		       c.failed_writes, c.dirty, c.regions, c.flush_errors);
 		break;
 	case STATUSTYPE_TABLE:
 		nr_features = 2;
@@ -336,11 +332,64 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+/*
+ * 'get_dirty [clear]': the dirty regions as text ("0-3 17 200-210"), for
+ * scripts and tests; copy tools use the GET_DIRTY ioctl.  The output stops
+ * with a trailing "+" before the result buffer could overflow (dm would
+ * call us again with a bigger one, and a second fetch would clear more);
+ * with 'clear' only what was printed is cleared.
+ */
+static int fence_message_get_dirty(struct fence_c *fc, bool clear,
+				   char *result, unsigned int maxlen)
+{
+	/* the longest text one word of the bitmap can give */
+	const unsigned int word_max = 32 * (2 * 20 + 2);
+	struct fence_bitmap *bm = &fc->fd->bitmap;
+	u64 w, bits, base, count;
+	unsigned int sz = 0, i, j;
+
+	result[0] = '\0';
+	for (w = 0; w < bm->nr_words; w++) {
+		base = w * 64;
+		count = min_t(u64, 64, bm->nr_regions - base);
+		if (!fence_bitmap_fetch(bm, base, count, &bits, false))
+			continue;
+		if (maxlen - sz < word_max + 4) {
+			DMEMIT(" +");
+			break;
+		}
+		fence_bitmap_fetch(bm, base, count, &bits, clear);
+		for (i = 0; i < 64; i = j) {
+			if (!(bits & (1ULL << i))) {
+				j = i + 1;
+				continue;
+			}
+			for (j = i + 1; j < 64 && (bits & (1ULL << j)); j++)
+				;
+			if (j - 1 == i)
+				DMEMIT("%s%llu", sz ? " " : "", base + i);
+			else
+				DMEMIT("%s%llu-%llu", sz ? " " : "", base + i,
+				       base + j - 1);
+		}
+	}
+	return 1;
+}
+
 static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
 	struct fence_c *fc = ti->private;
 	u64 generation;
+
+	if (!strcasecmp(argv[0], "get_dirty")) {
+		if (argc == 1)
+			return fence_message_get_dirty(fc, false, result, maxlen);
+		if (argc == 2 && !strcasecmp(argv[1], "clear"))
+			return fence_message_get_dirty(fc, true, result, maxlen);
+		DMERR("get_dirty takes no argument or 'clear'");
+		return -EINVAL;
+	}
 
 	if (!strcasecmp(argv[0], "close")) {
 		if (argc == 1)

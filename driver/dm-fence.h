@@ -49,6 +49,15 @@ struct fence_epoch {
 	struct rcu_head rcu;
 };
 
+/* See dm-fence-bitmap.c. */
+struct fence_bitmap {
+	atomic_long_t *words;
+	u64 nr_regions;
+	u64 nr_words;
+	unsigned int region_shift;
+	atomic_long_t nr_dirty;
+};
+
 struct fence_c;
 
 struct fence_dev {
@@ -77,6 +86,10 @@ struct fence_dev {
 	atomic64_t late_completions;
 
 	struct work_struct drain_work;
+
+	/* geometry of the bitmap: every table of the device must share it */
+	sector_t len;
+	struct fence_bitmap bitmap;
 };
 
 /* One instance of the target in a table. */
@@ -97,6 +110,8 @@ struct fence_c {
 /* Per-bio data: what a write carries from map() to end_io(). */
 struct fence_pb {
 	struct fence_epoch *ep;		/* counted in this epoch, or NULL */
+	sector_t sector;		/* target-relative, for the bitmap */
+	unsigned int nr_sectors;	/* (the bio's own iter is consumed) */
 	bool requeue;			/* released by a noflush presuspend */
 };
 
@@ -109,16 +124,27 @@ struct fence_counts {
 	u64 late_completions;
 	u64 failed_writes;
 	u64 flush_errors;
+	u64 dirty;
+	u64 regions;
 };
+
+/* dm-fence-bitmap.c */
+int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
+		      unsigned int region_shift);
+void fence_bitmap_free(struct fence_bitmap *bm);
+void fence_bitmap_mark(struct fence_bitmap *bm, sector_t sector,
+		       unsigned int nr_sectors);
+u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
+		       u64 *out, bool clear);
+u64 fence_bitmap_dirty(struct fence_bitmap *bm);
 
 /* dm-fence-dev.c */
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
-				   u64 generation, bool start_closed,
 				   char **error);
 void fence_dev_detach(struct fence_c *fc);
 int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 			struct fence_pb *pb);
-void fence_dev_end_write(struct fence_dev *fd, struct fence_epoch *ep);
+void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb);
 int fence_dev_close(struct fence_dev *fd, bool fail);
 int fence_dev_reopen(struct fence_dev *fd, bool force);
 int fence_dev_fence(struct fence_dev *fd, u64 generation);
@@ -143,6 +169,11 @@ static inline bool fence_dev_try_count(struct fence_dev *fd,
 	rcu_read_unlock();
 	pb->ep = ep;
 	return ep;
+}
+
+static inline void fence_pb_mark(struct fence_dev *fd, struct fence_pb *pb)
+{
+	fence_bitmap_mark(&fd->bitmap, pb->sector, pb->nr_sectors);
 }
 
 #endif /* DM_FENCE_H */

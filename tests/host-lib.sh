@@ -9,7 +9,7 @@ VMS=$BUILD/vm
 # Debian packages the whole bench needs; the kernels come on top.
 HOST_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils fio dmsetup sparse kmod
 	make gcc libc6-dev linux-source-6.1 libdevmapper-dev libjson-c-dev pkg-config
-	util-linux coreutils procps"
+	util-linux coreutils procps python3"
 
 apt_updated=
 apt_update_once() {

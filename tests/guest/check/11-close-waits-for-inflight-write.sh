@@ -1,10 +1,10 @@
-# A write in flight below (dm-delay, 2 s) keeps the device 'closing' until it
+# A write in flight below (dm-delay, 5 s) keeps the device 'closing' until it
 # completes; 'closed' comes after it, and so does the flush, seen below.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
 dev=$(nullb_create nb0 16)
-delay_create dly "$dev" 2000
+delay_create dly "$dev" 5000
 fence_create f0 /dev/mapper/dly
 random_file /tmp/a 4
 
@@ -22,7 +22,7 @@ trace_stop > /tmp/trace
 cat /tmp/trace
 wait $writer || fail "the in-flight write failed"
 log "close -> closed in $ms ms"
-[ $ms -ge 1000 ] || fail "closed after $ms ms, before the delayed write could complete"
+[ $ms -ge 2000 ] || fail "closed after $ms ms, before the delayed (5 s) write could complete"
 expect_eq "$(block_sum "$dev" 10)" "$(file_sum /tmp/a)" "the in-flight write landed"
 # below: the write (sector 80), then the flush after it
 w=$(grep -n -E '^W[A-Z]* 80 8$' /tmp/trace | head -n 1 | cut -d: -f1)

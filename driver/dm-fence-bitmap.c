@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-fence: the dirty-region bitmap, for storage live migration.
+ *
+ * One bit per region of 2^shift sectors.  A write sets the bits of every
+ * region it touches when it is mapped and again when it completes; a copy
+ * tool fetches and clears them word by word with one atomic operation per
+ * word that has a bit set.  A write racing a clear therefore never goes
+ * unreported: if the clear took its bit after the write set it at map
+ * time, the completion sets it again, and the next fetch reports it.
+ *
+ * No lock anywhere: the write path reads a word and only does an atomic OR
+ * when a bit it needs is missing, so a region already dirty costs one read
+ * and never bounces the cache line.  The count of dirty bits is kept in
+ * step with every 0->1 and 1->0 transition, so status never walks the map.
+ */
+
+#include <linux/bitops.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "dm-fence.h"
+
+int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
+		      unsigned int region_shift)
+{
+	bm->region_shift = region_shift;
+	bm->nr_regions = (len + (1ULL << region_shift) - 1) >> region_shift;
+	bm->nr_words = DIV_ROUND_UP_ULL(bm->nr_regions, BITS_PER_LONG);
+	atomic_long_set(&bm->nr_dirty, 0);
+	/* 2 MiB per TiB at 64 KiB regions: vmalloc when it must */
+	bm->words = kvcalloc(bm->nr_words, sizeof(*bm->words), GFP_KERNEL);
+	return bm->words ? 0 : -ENOMEM;
+}
+
+void fence_bitmap_free(struct fence_bitmap *bm)
+{
+	kvfree(bm->words);
+	bm->words = NULL;
+}
+
+/* Mask of bits first..last (inclusive) that fall into word w. */
+static unsigned long fence_word_mask(u64 w, u64 first, u64 last)
+{
+	u64 lo = w * BITS_PER_LONG, hi = lo + BITS_PER_LONG - 1;
+	unsigned long mask = ~0UL;
+
+	if (first > lo)
+		mask &= ~0UL << (first - lo);
+	if (last < hi)
+		mask &= ~0UL >> (hi - last);
+	return mask;
+}
+
+/* Set the bits of every region that sectors [sector, sector + nr) touch. */
+void fence_bitmap_mark(struct fence_bitmap *bm, sector_t sector,
+		       unsigned int nr_sectors)
+{
+	u64 first, last, w, w_last;
+	unsigned long mask, old;
+
+	if (unlikely(!nr_sectors))
+		return;
+	first = sector >> bm->region_shift;
+	last = (sector + nr_sectors - 1) >> bm->region_shift;
+	if (unlikely(last >= bm->nr_regions))
+		last = bm->nr_regions - 1;
+
+	w_last = last / BITS_PER_LONG;
+	for (w = first / BITS_PER_LONG; w <= w_last; w++) {
+		mask = fence_word_mask(w, first, last);
+		if (likely((atomic_long_read(&bm->words[w]) & mask) == mask))
+			continue;
+		old = atomic_long_fetch_or(mask, &bm->words[w]);
+		if (mask & ~old)
+			atomic_long_add(hweight_long(mask & ~old), &bm->nr_dirty);
+	}
+}
+
+/*
+ * Copy the bits of regions [start, start + count) to out[], 64 regions per
+ * u64 (bit i of out[j] is region start + 64 * j + i).  If @clear is set,
+ * also clear exactly the bits copied, atomically against racing writes.  start
+ * must be a multiple of 64.  Returns the number of dirty regions copied.
+ */
+u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
+		       u64 *out, bool clear)
+{
+	u64 last = start + count - 1, w, n = 0;
+	unsigned long mask, bits;
+
+	BUILD_BUG_ON(BITS_PER_LONG != 64);
+	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++) {
+		mask = fence_word_mask(w, start, last);
+		bits = atomic_long_read(&bm->words[w]) & mask;
+		if (bits && clear) {
+			bits = atomic_long_fetch_andnot(mask, &bm->words[w]) & mask;
+			atomic_long_sub(hweight_long(bits), &bm->nr_dirty);
+		}
+		*out++ = bits;
+		n += hweight_long(bits);
+	}
+	return n;
+}
+
+u64 fence_bitmap_dirty(struct fence_bitmap *bm)
+{
+	return atomic_long_read(&bm->nr_dirty);
+}
