@@ -163,10 +163,11 @@ trace_start() {	# <dev>: record bios queued to <dev>
 	local mm maj min
 	mm=$(devt_of "$1")
 	maj=${mm%:*} min=${mm#*:}
+	# the event itself is enabled at boot (see tests/vm/run.sh): never
+	# write to .../enable here
 	echo 0 > $TRACE/tracing_on
-	echo > $TRACE/trace
 	echo "dev == $(((maj << 20) | min))" > $TRACE/events/block/block_bio_queue/filter
-	echo 1 > $TRACE/events/block/block_bio_queue/enable
+	echo > $TRACE/trace
 	echo 1 > $TRACE/tracing_on
 }
 
@@ -176,7 +177,6 @@ trace_stop() {	# prints "<rwbs> <sector> <nr_sectors>" per bio
 
 trace_stop_ts() {	# prints "<seconds> <rwbs> <sector> <nr_sectors>" per bio
 	echo 0 > $TRACE/tracing_on
-	echo 0 > $TRACE/events/block/block_bio_queue/enable
 	echo 0 > $TRACE/events/block/block_bio_queue/filter
 	sed -n 's/.* \([0-9]*\.[0-9]*\): block_bio_queue: [0-9]*,[0-9]* \([A-Z]*\) \([0-9]*\) + \([0-9]*\).*/\1 \2 \3 \4/p' $TRACE/trace
 }

@@ -10,6 +10,8 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export REPO
 : > "$OUT/results"
 cd /tmp	# the host's root is read-only; tests write their files here
+# the block tracepoint is on from boot: record only while a test asks
+echo 0 > /sys/kernel/tracing/tracing_on
 
 # Anything the kernel must never say.  Refusals we provoke are DMERR lines
 # and match none of these.

@@ -14,6 +14,12 @@ initrd=$out/initrd.gz
 # and let a panic end the VM at once instead of waiting for the time-out.
 append="console=ttyS0 panic=-1 oops=panic softlockup_panic=1"
 append+=" hung_task_timeout_secs=30 slub_debug=FZPU ${VM_APPEND:-}"
+# Tests watch bios reaching a device through this tracepoint.  Enabling an
+# event at run time patches kernel text on every CPU (the event's static key
+# and the sched tracepoints ftrace uses to record task names), which under
+# multi-threaded TCG can leave a vCPU on a stale int3 and oops; enabled at
+# boot, the tests only flip tracing_on and the filter, which patch nothing.
+append+=" trace_event=block:block_bio_queue"
 
 timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \

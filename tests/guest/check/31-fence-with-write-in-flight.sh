@@ -1,0 +1,36 @@
+# A write already below at fence time (dm-delay, 5 s) is counted in
+# stale_inflight; reopen is refused while it is below; when it completes it
+# counts as a late completion and its region is dirty; then reopen works.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+dev=$(nullb_create nb0 16)
+delay_create dly "$dev" 5000
+fence_create f0 /dev/mapper/dly
+random_file /tmp/a 4
+
+write_block_bg /dev/mapper/f0 40 /tmp/a	# region 2 (16 blocks a region)
+w=$!
+wait_until 10 field_is f0 inflight 1 || fail "write not in flight"
+dmsetup message f0 0 get_dirty clear >/dev/null	# a copy tool's fetch
+dmsetup message f0 0 fence 7
+expect_field f0 state fenced
+expect_field f0 stale 1
+before=$(dmesg | wc -l)
+if dmsetup message f0 0 reopen 2>/dev/null; then
+	fail "reopen accepted while a stale write is below"
+fi
+dmesg | tail -n +$((before + 1)) | grep -q "reopen refused: 1 write(s) of an older generation still below" ||
+	fail "no log line for the refused reopen"
+expect_field f0 state fenced
+
+wait $w || fail "the write already below failed"
+wait_until 15 field_is f0 stale 0 || fail "stale write never completed"
+expect_field f0 late 1
+expect_field f0 inflight 0
+expect_eq "$(dmsetup message f0 0 get_dirty)" "2" "the late completion's region is dirty"
+expect_eq "$(block_sum "$dev" 40)" "$(file_sum /tmp/a)" "the write already below landed"
+
+dmsetup message f0 0 reopen
+expect_field f0 state open
+expect_field f0 generation 7
