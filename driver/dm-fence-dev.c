@@ -116,10 +116,21 @@ static struct fence_epoch *fence_unpublish(struct fence_dev *fd)
  */
 static void fence_epoch_retire(struct fence_epoch *ep)
 {
+	struct fence_dev *fd = ep->fd;
+
 	synchronize_rcu();
 	WRITE_ONCE(ep->retired, true);
 	synchronize_rcu();
 	fence_epoch_check(ep);
+
+	/*
+	 * The last end_io() may have seen the epoch drained before we got
+	 * here: the drain work frees it only once we no longer touch it.
+	 */
+	spin_lock_irq(&fd->lock);
+	ep->retire_done = true;
+	spin_unlock_irq(&fd->lock);
+	queue_work(system_long_wq, &fd->drain_work);
 }
 
 /* Flush every distinct backing device that a table of this device uses. */
@@ -164,7 +175,7 @@ static void fence_drain_work(struct work_struct *work)
 	mutex_lock(&fd->target_mutex);
 	spin_lock_irq(&fd->lock);
 	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
-		if (test_bit(0, &ep->drained)) {
+		if (ep->retire_done && test_bit(0, &ep->drained)) {
 			list_del(&ep->list);
 			/* a late end_io() may still be summing it */
 			call_rcu(&ep->rcu, fence_epoch_free_rcu);

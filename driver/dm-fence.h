@@ -45,6 +45,7 @@ struct fence_epoch {
 	struct fence_dev *fd;
 	struct list_head list;		/* on fd->retired once unpublished */
 	bool retired;			/* counters can only decrease now */
+	bool retire_done;		/* the retirer let go, under fd->lock */
 	unsigned long drained;		/* bit 0: drain already reported */
 	struct rcu_head rcu;
 };

@@ -14,19 +14,20 @@ for g in 10 9 1 0 9223372036854775808 18446744073709551617 abc -3 10x; do
 	expect_eq "$(fence_status f0)" "$st" "status after refused fence $g"
 done
 
-refused_reload() {	# <expected error> <generation>
-	local before
+refused_reload() {	# <expected error> <generation> [more feature words]
+	local before err=$1
+	shift
 	before=$(dmesg | wc -l)
-	if dmsetup load f0 --table "0 $len fence $dev 0 2 generation $2" 2>/dev/null; then
-		fail "reload with generation $2 accepted"
+	if dmsetup load f0 --table "0 $len fence $dev 0 $(($# + 1)) generation $*" 2>/dev/null; then
+		fail "reload with generation $* accepted"
 	fi
-	dmesg | tail -n +$((before + 1)) | grep -qF "$1" || fail "reload $2: log lacks '$1'"
+	dmesg | tail -n +$((before + 1)) | grep -qF "$err" || fail "reload $*: log lacks '$err'"
 	dmsetup info f0 | grep -q 'Tables present: *LIVE$' || fail "an inactive table was left behind"
 }
 refused_reload "Generation below the device's current generation" 9
 refused_reload "Generation below the device's current generation" 1
 refused_reload "Generation above the device's current one" 11
-refused_reload "Length or region size differs from the live table" "10 region_size 256"
+refused_reload "Length or region size differs from the live table" 10 region_size 256
 expect_eq "$(fence_status f0)" "$st" "status after refused reloads"
 
 dmsetup message f0 0 fence 12

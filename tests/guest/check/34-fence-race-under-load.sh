@@ -8,7 +8,7 @@
 load_fence
 
 dev=$(nullb_create nb0 16)
-delay_create dly "$dev" 30
+delay_create dly "$dev" 200
 fence_create f0 /dev/mapper/dly
 seed=${SEED:-$RANDOM}
 python3 "$REPO/tests/guest/tools/fence_race.py" f0 "${FENCE_RACES:-5}" "$seed" "$dev" 2048 ||
