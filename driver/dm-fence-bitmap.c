@@ -103,6 +103,26 @@ u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
 	return n;
 }
 
+/*
+ * Set again bits that a fetch cleared but could not hand over (the copy to
+ * userspace failed): they must be reported by the next fetch.
+ */
+void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
+			  const u64 *bits)
+{
+	u64 last = start + count - 1, w;
+	unsigned long old, set;
+
+	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++) {
+		set = *bits++ & fence_word_mask(w, start, last);
+		if (!set)
+			continue;
+		old = atomic_long_fetch_or(set, &bm->words[w]);
+		if (set & ~old)
+			atomic_long_add(hweight_long(set & ~old), &bm->nr_dirty);
+	}
+}
+
 u64 fence_bitmap_dirty(struct fence_bitmap *bm)
 {
 	return atomic_long_read(&bm->nr_dirty);

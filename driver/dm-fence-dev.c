@@ -152,6 +152,8 @@ static void fence_raise_event(struct fence_dev *fd)
 {
 	struct fence_c *fc;
 
+	wake_up_all(&fd->state_wq);
+
 	/* Only the live table has an event callback; the others ignore it. */
 	mutex_lock(&fd->target_mutex);
 	list_for_each_entry(fc, &fd->targets, fd_list)
@@ -184,6 +186,8 @@ static void fence_drain_work(struct work_struct *work)
 	do_flush = fd->state == FENCE_CLOSING && list_empty(&fd->retired);
 	seq = fd->close_seq;
 	spin_unlock_irq(&fd->lock);
+	/* stale_inflight may have reached 0: FENCE with wait looks */
+	wake_up_all(&fd->state_wq);
 
 	if (do_flush) {
 		r = fence_flush_backing(fd);
@@ -287,7 +291,12 @@ void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb)
 	rcu_read_unlock();
 }
 
-int fence_dev_close(struct fence_dev *fd, bool fail)
+/*
+ * Close: hold (or with @fail, fail) new writes and start the drain.  With
+ * @if_open (the DRAIN ioctl), a device already closing or closed keeps its
+ * hold-or-fail mode.
+ */
+int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open)
 {
 	struct bio_list to_fail = BIO_EMPTY_LIST;
 	struct fence_epoch *ep = NULL;
@@ -305,6 +314,9 @@ int fence_dev_close(struct fence_dev *fd, bool fail)
 		break;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
+		retry = fd->state == FENCE_CLOSING;
+		if (if_open)
+			break;
 		/*
 		 * 'close fail' on a closed device gives up on the writes it
 		 * holds: the way out for processes stuck waiting on them.
@@ -315,7 +327,6 @@ int fence_dev_close(struct fence_dev *fd, bool fail)
 			bio_list_init(&fd->held);
 			fd->nr_held = 0;
 		}
-		retry = fd->state == FENCE_CLOSING;
 		break;
 	case FENCE_FENCED:
 		r = -EBUSY;
@@ -347,6 +358,16 @@ static u64 fence_stale_inflight_locked(struct fence_dev *fd)
 	list_for_each_entry(ep, &fd->retired, list)
 		if (ep->generation < fd->generation)
 			n += fence_epoch_sum(ep);
+	return n;
+}
+
+u64 fence_dev_stale_inflight(struct fence_dev *fd)
+{
+	u64 n;
+
+	spin_lock_irq(&fd->lock);
+	n = fence_stale_inflight_locked(fd);
+	spin_unlock_irq(&fd->lock);
 	return n;
 }
 
@@ -517,6 +538,36 @@ void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
 	c->failed_writes = atomic64_read(&fd->failed_writes);
 }
 
+void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info)
+{
+	struct fence_counts c;
+	struct fence_c *fc;
+
+	fence_dev_counts(fd, &c);
+	memset(info, 0, sizeof(*info));
+	info->state = c.state;
+	info->generation = c.generation;
+	info->inflight = c.inflight;
+	info->held = c.held;
+	info->stale_inflight = c.stale_inflight;
+	info->late_completions = c.late_completions;
+	info->failed_writes = c.failed_writes;
+	info->dirty = c.dirty;
+	info->regions = c.regions;
+	info->flush_errors = c.flush_errors;
+	info->region_size = 1ULL << fd->bitmap.region_shift;
+	info->length = fd->len;
+	spin_lock_irq(&fd->lock);
+	if (fd->close_fail)
+		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
+	spin_unlock_irq(&fd->lock);
+	mutex_lock(&fd->target_mutex);
+	fc = list_first_entry_or_null(&fd->targets, struct fence_c, fd_list);
+	if (fc && fc->fence_reads)
+		info->dev_flags |= DM_FENCE_DEV_FENCE_READS;
+	mutex_unlock(&fd->target_mutex);
+}
+
 static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 					  char **error)
 {
@@ -542,6 +593,8 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 		return ERR_PTR(-ENOMEM);
 	}
 	fd->devt = devt;
+	refcount_set(&fd->ref, 1);
+	init_waitqueue_head(&fd->state_wq);
 	mutex_init(&fd->msg_mutex);
 	mutex_init(&fd->target_mutex);
 	INIT_LIST_HEAD(&fd->targets);
@@ -558,8 +611,9 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 }
 
 /*
- * Called when the last table of the device goes away.  dm core has waited
- * for every bio it gave us, so every epoch is drained.
+ * Called when the last reference goes: the last table of the device went
+ * away (dm core has waited for every bio it gave us, so every epoch is
+ * drained) and no control-device call still uses it.
  */
 static void fence_dev_destroy(struct fence_dev *fd)
 {
@@ -645,5 +699,32 @@ void fence_dev_detach(struct fence_c *fc)
 		list_del(&fd->list);
 	mutex_unlock(&fence_devs_mutex);
 	if (last)
+		fence_dev_put(fd);
+}
+
+/*
+ * The state of mapped device @devt with a reference, for the control
+ * device: safe against a concurrent remove, which only drops the
+ * registry's reference.
+ */
+struct fence_dev *fence_dev_get(dev_t devt)
+{
+	struct fence_dev *fd;
+
+	mutex_lock(&fence_devs_mutex);
+	list_for_each_entry(fd, &fence_devs, list) {
+		if (fd->devt == devt) {
+			refcount_inc(&fd->ref);
+			mutex_unlock(&fence_devs_mutex);
+			return fd;
+		}
+	}
+	mutex_unlock(&fence_devs_mutex);
+	return NULL;
+}
+
+void fence_dev_put(struct fence_dev *fd)
+{
+	if (refcount_dec_and_test(&fd->ref))
 		fence_dev_destroy(fd);
 }

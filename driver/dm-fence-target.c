@@ -393,9 +393,9 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 
 	if (!strcasecmp(argv[0], "close")) {
 		if (argc == 1)
-			return fence_dev_close(fc->fd, false);
+			return fence_dev_close(fc->fd, false, false);
 		if (argc == 2 && !strcasecmp(argv[1], "fail"))
-			return fence_dev_close(fc->fd, true);
+			return fence_dev_close(fc->fd, true, false);
 		DMERR("close takes no argument or 'fail'");
 		return -EINVAL;
 	}
@@ -462,13 +462,21 @@ static int __init dm_fence_init(void)
 {
 	int r = dm_register_target(&fence_target);
 
-	if (r < 0)
+	if (r < 0) {
 		DMERR("register failed %d", r);
+		return r;
+	}
+	r = fence_ctl_init();
+	if (r < 0) {
+		DMERR("control device registration failed %d", r);
+		dm_unregister_target(&fence_target);
+	}
 	return r;
 }
 
 static void __exit dm_fence_exit(void)
 {
+	fence_ctl_exit();
 	dm_unregister_target(&fence_target);
 	/* epochs are freed by RCU callbacks: let them run before unload */
 	rcu_barrier();

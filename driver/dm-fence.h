@@ -17,9 +17,11 @@
 #include <linux/dm-fence.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 enum fence_state {
@@ -65,6 +67,8 @@ struct fence_dev {
 	struct list_head list;		/* on the global fence_devs list */
 	dev_t devt;
 	unsigned int users;		/* targets attached, under fence_devs_mutex */
+	refcount_t ref;			/* the registry's, plus control-device calls */
+	wait_queue_head_t state_wq;	/* woken on state changes and drains */
 
 	struct mutex msg_mutex;		/* serialises state changes that sleep */
 	struct mutex target_mutex;	/* guards targets against the drain work */
@@ -137,6 +141,8 @@ void fence_bitmap_mark(struct fence_bitmap *bm, sector_t sector,
 		       unsigned int nr_sectors);
 u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
 		       u64 *out, bool clear);
+void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
+			  const u64 *bits);
 u64 fence_bitmap_dirty(struct fence_bitmap *bm);
 
 /* dm-fence-dev.c */
@@ -146,12 +152,20 @@ void fence_dev_detach(struct fence_c *fc);
 int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 			struct fence_pb *pb);
 void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb);
-int fence_dev_close(struct fence_dev *fd, bool fail);
+int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open);
 int fence_dev_reopen(struct fence_dev *fd, bool force);
 int fence_dev_fence(struct fence_dev *fd, u64 generation);
 void fence_dev_presuspend(struct fence_dev *fd, bool noflush);
 void fence_dev_resume(struct fence_dev *fd);
 void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c);
+void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info);
+u64 fence_dev_stale_inflight(struct fence_dev *fd);
+struct fence_dev *fence_dev_get(dev_t devt);
+void fence_dev_put(struct fence_dev *fd);
+
+/* dm-fence-ctl.c */
+int fence_ctl_init(void);
+void fence_ctl_exit(void);
 const char *fence_state_name(enum fence_state state);
 
 /*

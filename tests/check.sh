@@ -46,11 +46,17 @@ done
 log=$BUILD/userspace.log
 make -C "$REPO" --no-print-directory userspace > "$log" 2>&1
 report host build-userspace $? "$log"
+log=$BUILD/test-tools.log
+build_test_tools > "$log" 2>&1
+report host build-test-tools $? "$log"
 
 # --- static checks -------------------------------------------------------------
 log=$BUILD/checkpatch.log
 "$REPO/tests/static/checkpatch.sh" > "$log" 2>&1
 report host checkpatch-strict $? "$log"
+log=$BUILD/uapi-layout.log
+"$REPO/tests/static/uapi-layout.sh" > "$log" 2>&1
+report host uapi-layout-m64-m32 $? "$log"
 for k in $KERNELS; do
 	log=$BUILD/sparse-$k.log
 	"$REPO/tests/static/sparse.sh" "$k" > "$log" 2>&1

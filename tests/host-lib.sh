@@ -9,7 +9,8 @@ VMS=$BUILD/vm
 # Debian packages the whole bench needs; the kernels come on top.
 HOST_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils fio dmsetup sparse kmod
 	make gcc libc6-dev linux-source-6.1 libdevmapper-dev libjson-c-dev pkg-config
-	util-linux coreutils procps python3"
+	util-linux coreutils procps python3 gcc-multilib
+	nfs-kernel-server rpcbind iproute2 e2fsprogs"
 
 apt_updated=
 apt_update_once() {
@@ -68,6 +69,16 @@ build_module() {	# <kver> [make args...]: build/<kver>/dm-fence.ko
 	shift
 	make -C "$REPO" --no-print-directory module KDIR="/lib/modules/$kver/build" \
 		KVER="$kver" "$@"
+}
+
+# The C programs the guest tests run (ioctl refusals, fuzzer): build/tools/.
+build_test_tools() {
+	local t
+	mkdir -p "$BUILD/tools"
+	for t in ioctl_refusals ioctl_fuzz; do
+		gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
+			-o "$BUILD/tools/$t" "$REPO/tests/guest/tools/$t.c" || return 1
+	done
 }
 
 # Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land

@@ -213,3 +213,19 @@ block_sum() {	# <dev> <block>
 file_sum() {
 	md5sum < "$1" | cut -d' ' -f1
 }
+
+# --- the control plane --------------------------------------------------------
+export FENCECTL=$REPO/userspace/fencectl
+TOOLS=$REPO/build/tools
+fencectl() { "$FENCECTL" "$@"; }
+
+expect_exit() {	# <code> <cmd...>: run, expect that exit code
+	local want=$1 rc=0
+	shift
+	"$@" > /tmp/expect_exit.out 2>&1 || rc=$?
+	[ "$rc" = "$want" ] || { cat /tmp/expect_exit.out; fail "'$*' exited $rc, expected $want"; }
+}
+
+json_field() {	# <field>: from the JSON object on stdin
+	python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}

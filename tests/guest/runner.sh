@@ -21,12 +21,16 @@ BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more
 # (its process group), fail whatever a device still holds by replacing
 # tables with error targets, then remove every device.
 cleanup_after() {	# <process group of the test>
+	local i
 	kill -9 -- "-$1" 2>/dev/null
-	dmsetup remove_all >/dev/null 2>&1 || {
-		dmsetup remove_all --force >/dev/null 2>&1
-		sleep 0.5
+	# a writer in D state holds its device open until --force fails its
+	# I/O; stacked devices go one layer per round
+	for i in $(seq 40); do
 		dmsetup remove_all >/dev/null 2>&1
-	}
+		[ "$(dmsetup ls 2>/dev/null)" = "No devices found" ] && break
+		dmsetup remove_all --force >/dev/null 2>&1
+		sleep 0.25
+	done
 	local d
 	for d in /sys/kernel/config/nullb/*/; do
 		[ -d "$d" ] || continue

@@ -1,12 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
 /*
- * dm-fence user API: constants shared by the target and userspace.
- * The control device ioctls (/dev/dm-fence) are added here by the control
- * plane; see Documentation/dm-fence.rst.
+ * dm-fence user API: constants of the table line and status, and the
+ * ioctls of the control device /dev/dm-fence.
+ *
+ * The ioctl structs follow Documentation/process/botching-up-ioctls.rst:
+ * fixed-size types only, every field naturally aligned and every struct a
+ * multiple of 8 bytes (the same layout for 32- and 64-bit userspace, so no
+ * compat translation is needed), user pointers as __u64, a 'flags' word
+ * whose unknown bits are refused with EINVAL, reserved fields that must be
+ * zero (EINVAL otherwise), and a 'size' field first: userspace sets it to
+ * sizeof() the struct it was built with, so the struct can grow at the end
+ * (the kernel refuses sizes below the first version with EINVAL, and a
+ * larger size only if the extra bytes are zero, with E2BIG).
+ *
+ * Every call names the device-mapper device by its major:minor.  A device
+ * that exists but is not a fence target, or does not exist, gets ENXIO.
+ * Every call needs CAP_SYS_ADMIN (EPERM otherwise).
  */
 #ifndef _UAPI_LINUX_DM_FENCE_H
 #define _UAPI_LINUX_DM_FENCE_H
 
+#include <linux/const.h>
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define DM_FENCE_VERSION_MAJOR		1
@@ -23,5 +38,130 @@
 #define DM_FENCE_STATE_CLOSING		1
 #define DM_FENCE_STATE_CLOSED		2
 #define DM_FENCE_STATE_FENCED		3
+
+/* The control device, a misc device. */
+#define DM_FENCE_CONTROL_NAME		"dm-fence"
+
+/*
+ * What every call reports back: the status line's fields and the device's
+ * geometry.  Filled on success, and on ETIMEDOUT/EINTR of the waiting
+ * calls, so the caller sees what remains.
+ */
+struct dm_fence_info {
+	__u32 state;			/* DM_FENCE_STATE_* */
+	__u32 dev_flags;		/* DM_FENCE_DEV_* */
+	__u64 generation;
+	__u64 inflight;
+	__u64 held;
+	__u64 stale_inflight;
+	__u64 late_completions;
+	__u64 failed_writes;
+	__u64 dirty;			/* dirty regions now */
+	__u64 regions;			/* regions in the device */
+	__u64 flush_errors;
+	__u64 region_size;		/* sectors */
+	__u64 length;			/* sectors */
+	__u64 reserved[4];		/* zero */
+};
+
+#define DM_FENCE_DEV_FENCE_READS	_BITUL(0)	/* reads fail when fenced */
+#define DM_FENCE_DEV_CLOSE_FAIL		_BITUL(1)	/* closed with 'fail' */
+
+/* The head of every ioctl struct. */
+struct dm_fence_ioc_hdr {
+	__u32 size;			/* sizeof(struct) as userspace knows it */
+	__u32 flags;			/* per call; unknown bits: EINVAL */
+	__u32 dev_major;
+	__u32 dev_minor;
+};
+
+/* DM_FENCE_IOC_STATUS: no flags. */
+struct dm_fence_status {
+	struct dm_fence_ioc_hdr hdr;
+	struct dm_fence_info info;	/* out */
+};
+
+/* DM_FENCE_IOC_CLOSE */
+#define DM_FENCE_CLOSE_FAIL		_BITUL(0)	/* fail writes, not hold */
+#define DM_FENCE_CLOSE_FLAGS		DM_FENCE_CLOSE_FAIL
+
+struct dm_fence_close {
+	struct dm_fence_ioc_hdr hdr;
+	struct dm_fence_info info;	/* out */
+};
+
+/*
+ * DM_FENCE_IOC_DRAIN: close if open (with DM_FENCE_CLOSE_FAIL: fail
+ * writes), then wait until the device is closed or timeout_ms passed
+ * (ETIMEDOUT), or a signal arrives (EINTR).  The device stays closing or
+ * closed either way; nothing is lost.  timeout_ms 0 waits forever.
+ */
+#define DM_FENCE_DRAIN_FLAGS		DM_FENCE_CLOSE_FAIL
+
+struct dm_fence_drain {
+	struct dm_fence_ioc_hdr hdr;
+	__u32 timeout_ms;
+	__u32 reserved;			/* zero */
+	struct dm_fence_info info;	/* out */
+};
+
+/* DM_FENCE_IOC_REOPEN */
+#define DM_FENCE_REOPEN_FORCE		_BITUL(0)	/* even with stale writes below */
+#define DM_FENCE_REOPEN_FLAGS		DM_FENCE_REOPEN_FORCE
+
+struct dm_fence_reopen {
+	struct dm_fence_ioc_hdr hdr;
+	struct dm_fence_info info;	/* out */
+};
+
+/*
+ * DM_FENCE_IOC_FENCE: raise the generation to @generation (EINVAL unless
+ * above the current one and below 2^63).  With DM_FENCE_FENCE_WAIT, then
+ * wait until stale_inflight is 0 or timeout_ms passed (ETIMEDOUT; the fence
+ * itself has happened) or a signal arrives (EINTR).
+ */
+#define DM_FENCE_FENCE_WAIT		_BITUL(0)
+#define DM_FENCE_FENCE_FLAGS		DM_FENCE_FENCE_WAIT
+
+struct dm_fence_fence {
+	struct dm_fence_ioc_hdr hdr;
+	__u32 timeout_ms;
+	__u32 reserved;			/* zero */
+	__u64 generation;
+	struct dm_fence_info info;	/* out */
+};
+
+/*
+ * DM_FENCE_IOC_GET_DIRTY: copy the bits of regions [start, start + count)
+ * to the user buffer at @bitmap_ptr, @bitmap_size bytes long: 64 regions
+ * per little-endian __u64, bit i of word j is region start + 64 * j + i.
+ * @start must be a multiple of 64, @count at least 1 and start + count at
+ * most the number of regions; the buffer must hold (count + 63) / 64
+ * words (EINVAL otherwise).  With DM_FENCE_DIRTY_CLEAR the bits copied are
+ * cleared, atomically with respect to racing writes.  @dirty returns how
+ * many regions of the window were dirty.  The kernel copies through a
+ * buffer of bounded size, whatever the window.
+ */
+#define DM_FENCE_DIRTY_CLEAR		_BITUL(0)
+#define DM_FENCE_DIRTY_FLAGS		DM_FENCE_DIRTY_CLEAR
+
+struct dm_fence_get_dirty {
+	struct dm_fence_ioc_hdr hdr;
+	__u64 start;			/* first region, a multiple of 64 */
+	__u64 count;			/* regions */
+	__u64 bitmap_ptr;		/* user pointer */
+	__u64 bitmap_size;		/* bytes */
+	__u64 dirty;			/* out */
+	__u64 reserved[2];		/* zero */
+};
+
+#define DM_FENCE_IOC_MAGIC		0xDF
+
+#define DM_FENCE_IOC_STATUS	_IOWR(DM_FENCE_IOC_MAGIC, 0x00, struct dm_fence_status)
+#define DM_FENCE_IOC_CLOSE	_IOWR(DM_FENCE_IOC_MAGIC, 0x01, struct dm_fence_close)
+#define DM_FENCE_IOC_DRAIN	_IOWR(DM_FENCE_IOC_MAGIC, 0x02, struct dm_fence_drain)
+#define DM_FENCE_IOC_REOPEN	_IOWR(DM_FENCE_IOC_MAGIC, 0x03, struct dm_fence_reopen)
+#define DM_FENCE_IOC_FENCE	_IOWR(DM_FENCE_IOC_MAGIC, 0x04, struct dm_fence_fence)
+#define DM_FENCE_IOC_GET_DIRTY	_IOWR(DM_FENCE_IOC_MAGIC, 0x05, struct dm_fence_get_dirty)
 
 #endif /* _UAPI_LINUX_DM_FENCE_H */

@@ -7,17 +7,31 @@ If a write racing a fetch-and-clear were ever lost (its region cleared while
 the write was in flight and not reported again), the mirror would keep the
 old data for that region and the final comparison fails.
 
-usage: dirty_mirror.py <dm name> <region_bytes> -- <writer command...>
+usage: dirty_mirror.py [--ioctl] <dm name> <region_bytes> -- <writer command...>
+(--ioctl: fetch with fencectl's GET_DIRTY ioctl instead of the message)
 Prints one line of figures; exits 1 on any difference.
 """
+import json
 import mmap
 import os
 import subprocess
 import sys
 
 
+def get_dirty_ioctl(name):
+    """The same through fencectl and the GET_DIRTY ioctl (binary window)."""
+    out = subprocess.run([os.environ.get("FENCECTL", "fencectl"), "--json", "dirty", name, "--clear"],
+                         check=True, capture_output=True, text=True).stdout
+    regions = set()
+    for lo, hi in json.loads(out)["ranges"]:
+        regions.update(range(lo, hi + 1))
+    return regions
+
+
 def get_dirty(name):
     """Fetch and clear the dirty regions; returns a set of region numbers."""
+    if VIA_IOCTL:
+        return get_dirty_ioctl(name)
     regions = set()
     while True:
         out = subprocess.run(["dmsetup", "message", name, "0", "get_dirty", "clear"],
@@ -42,7 +56,14 @@ def read_regions(fd, regions, region, size, into):
         into[off:off + n] = buf[:n]
 
 
+VIA_IOCTL = False
+
+
 def main():
+    global VIA_IOCTL
+    if sys.argv[1] == "--ioctl":
+        VIA_IOCTL = True
+        del sys.argv[1]
     name, region = sys.argv[1], int(sys.argv[2])
     writer = sys.argv[sys.argv.index("--") + 1:]
     dev = f"/dev/mapper/{name}"

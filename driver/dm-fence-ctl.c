@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-fence: the control device /dev/dm-fence.
+ *
+ * The ioctls add what messages and status cannot give: waiting (drain with
+ * a time-out, fence and wait for the writes already below) and bulk data
+ * (a window of the dirty bitmap).  Their semantics are those of the
+ * messages; see uapi/linux/dm-fence.h for the structs and their rules.
+ */
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dm-fence.h"
+
+#define DM_MSG_PREFIX "fence"
+
+/* GET_DIRTY copies through a buffer of this many bytes, whatever the window. */
+#define FENCE_CTL_CHUNK		4096
+
+/*
+ * Copy a growable struct in: the size userspace gives must cover at least
+ * the first version of the struct (@min); a larger one is accepted only if
+ * the bytes we do not know are zero (copy_struct_from_user: E2BIG).
+ */
+static int fence_ctl_copy_in(void *karg, size_t ksize, size_t min,
+			     void __user *uarg, u32 *usize)
+{
+	if (get_user(*usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < min)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(karg, ksize, uarg, *usize);
+}
+
+static int fence_ctl_copy_out(void __user *uarg, const void *karg,
+			      size_t ksize, u32 usize)
+{
+	return copy_to_user(uarg, karg, min_t(size_t, ksize, usize)) ?
+		-EFAULT : 0;
+}
+
+/* Check the header's flags and find the device, with a reference. */
+static int fence_ctl_lookup(const struct dm_fence_ioc_hdr *hdr, u32 known,
+			    struct fence_dev **fd)
+{
+	if (hdr->flags & ~known)
+		return -EINVAL;
+	if (hdr->dev_major > MINORMASK >> 8 || hdr->dev_minor > MINORMASK)
+		return -ENXIO;
+	*fd = fence_dev_get(MKDEV(hdr->dev_major, hdr->dev_minor));
+	return *fd ? 0 : -ENXIO;
+}
+
+/* A signal ends a wait with EINTR, not a restart: nothing was lost. */
+static int fence_ctl_wait_result(long r)
+{
+	if (r == -ERESTARTSYS)
+		return -EINTR;
+	return r < 0 ? r : 0;
+}
+
+/* Wait until done(fd), a time-out (0: none) or a signal. */
+static int fence_ctl_wait(struct fence_dev *fd,
+			  bool (*done)(struct fence_dev *fd), u32 timeout_ms)
+{
+	long w;
+
+	if (!timeout_ms)
+		return fence_ctl_wait_result(wait_event_interruptible(fd->state_wq,
+								      done(fd)));
+	w = wait_event_interruptible_timeout(fd->state_wq, done(fd),
+					     msecs_to_jiffies(timeout_ms));
+	return w ? fence_ctl_wait_result(w) : -ETIMEDOUT;
+}
+
+static long fence_ctl_status(void __user *uarg)
+{
+	struct dm_fence_status a;
+	struct fence_dev *fd;
+	u32 usize;
+	int r;
+
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, 0, &fd);
+	if (r)
+		return r;
+	fence_dev_info(fd, &a.info);
+	fence_dev_put(fd);
+	return fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+}
+
+static long fence_ctl_close(void __user *uarg)
+{
+	struct dm_fence_close a;
+	struct fence_dev *fd;
+	u32 usize;
+	int r, c;
+
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, &fd);
+	if (r)
+		return r;
+	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false);
+	fence_dev_info(fd, &a.info);
+	fence_dev_put(fd);
+	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+	return r ? r : c;
+}
+
+static bool fence_ctl_not_closing(struct fence_dev *fd)
+{
+	return READ_ONCE(fd->state) != FENCE_CLOSING;
+}
+
+static bool fence_ctl_no_stale(struct fence_dev *fd)
+{
+	return !fence_dev_stale_inflight(fd);
+}
+
+static long fence_ctl_drain(void __user *uarg)
+{
+	struct dm_fence_drain a;
+	struct fence_dev *fd;
+	u32 usize;
+	int r, c;
+
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	if (!r && a.reserved)
+		r = -EINVAL;
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DRAIN_FLAGS, &fd);
+	if (r)
+		return r;
+
+	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true);
+	if (!r) {
+		r = fence_ctl_wait(fd, fence_ctl_not_closing, a.timeout_ms);
+		/* reopened or fenced meanwhile: it will not close now */
+		if (!r && READ_ONCE(fd->state) != FENCE_CLOSED)
+			r = -EBUSY;
+	}
+	fence_dev_info(fd, &a.info);
+	fence_dev_put(fd);
+	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+	return r ? r : c;
+}
+
+static long fence_ctl_reopen(void __user *uarg)
+{
+	struct dm_fence_reopen a;
+	struct fence_dev *fd;
+	u32 usize;
+	int r, c;
+
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fd);
+	if (r)
+		return r;
+	r = fence_dev_reopen(fd, a.hdr.flags & DM_FENCE_REOPEN_FORCE);
+	fence_dev_info(fd, &a.info);
+	fence_dev_put(fd);
+	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+	return r ? r : c;
+}
+
+static long fence_ctl_fence(void __user *uarg)
+{
+	struct dm_fence_fence a;
+	struct fence_dev *fd;
+	u32 usize;
+	int r, c;
+
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	if (!r && (a.reserved || !a.generation ||
+		   a.generation > DM_FENCE_MAX_GENERATION))
+		r = -EINVAL;
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_FENCE_FLAGS, &fd);
+	if (r)
+		return r;
+
+	r = fence_dev_fence(fd, a.generation);
+	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
+		r = fence_ctl_wait(fd, fence_ctl_no_stale, a.timeout_ms);
+	fence_dev_info(fd, &a.info);
+	fence_dev_put(fd);
+	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+	return r ? r : c;
+}
+
+/*
+ * Copy the window chunk by chunk.  A chunk whose copy to userspace fails
+ * has its cleared bits set again, so that a fault never loses a region.
+ */
+static int fence_ctl_copy_dirty(struct fence_dev *fd,
+				struct dm_fence_get_dirty *a, u64 *kbuf)
+{
+	const u64 chunk = FENCE_CTL_CHUNK / sizeof(u64) * 64;
+	u64 __user *ubuf = u64_to_user_ptr(a->bitmap_ptr);
+	bool clear = a->hdr.flags & DM_FENCE_DIRTY_CLEAR;
+	u64 start = a->start, left = a->count, n, words;
+
+	a->dirty = 0;
+	while (left) {
+		n = min(left, chunk);
+		words = DIV_ROUND_UP(n, 64);
+		a->dirty += fence_bitmap_fetch(&fd->bitmap, start, n, kbuf,
+					       clear);
+		if (copy_to_user(ubuf, kbuf, words * sizeof(u64))) {
+			if (clear)
+				fence_bitmap_restore(&fd->bitmap, start, n,
+						     kbuf);
+			return -EFAULT;
+		}
+		ubuf += words;
+		start += n;
+		left -= n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+static long fence_ctl_get_dirty(void __user *uarg)
+{
+	struct dm_fence_get_dirty a;
+	struct fence_dev *fd;
+	u64 *kbuf;
+	u32 usize;
+	int r;
+
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	if (!r && (a.reserved[0] || a.reserved[1]))
+		r = -EINVAL;
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DIRTY_FLAGS, &fd);
+	if (r)
+		return r;
+
+	r = -EINVAL;
+	if (!a.count || a.start % 64 || a.start >= fd->bitmap.nr_regions ||
+	    a.count > fd->bitmap.nr_regions - a.start ||
+	    a.bitmap_size / sizeof(u64) < DIV_ROUND_UP(a.count, 64))
+		goto out;
+	r = -ENOMEM;
+	kbuf = kmalloc(FENCE_CTL_CHUNK, GFP_KERNEL);
+	if (!kbuf)
+		goto out;
+	r = fence_ctl_copy_dirty(fd, &a, kbuf);
+	kfree(kbuf);
+	if (!r)
+		r = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+out:
+	fence_dev_put(fd);
+	return r;
+}
+
+static long fence_ctl_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != DM_FENCE_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOTTY;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	/* the size in the number is not checked: hdr.size lets structs grow */
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(DM_FENCE_IOC_STATUS):
+		return fence_ctl_status(uarg);
+	case _IOC_NR(DM_FENCE_IOC_CLOSE):
+		return fence_ctl_close(uarg);
+	case _IOC_NR(DM_FENCE_IOC_DRAIN):
+		return fence_ctl_drain(uarg);
+	case _IOC_NR(DM_FENCE_IOC_REOPEN):
+		return fence_ctl_reopen(uarg);
+	case _IOC_NR(DM_FENCE_IOC_FENCE):
+		return fence_ctl_fence(uarg);
+	case _IOC_NR(DM_FENCE_IOC_GET_DIRTY):
+		return fence_ctl_get_dirty(uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations fence_ctl_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = fence_ctl_ioctl,
+	/* one layout for 32- and 64-bit userspace: pointers are __u64 */
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice fence_ctl_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = DM_FENCE_CONTROL_NAME,
+	.fops = &fence_ctl_fops,
+	.mode = 0600,
+};
+
+int fence_ctl_init(void)
+{
+	return misc_register(&fence_ctl_misc);
+}
+
+void fence_ctl_exit(void)
+{
+	misc_deregister(&fence_ctl_misc);
+}

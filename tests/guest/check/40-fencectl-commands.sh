@@ -1,0 +1,83 @@
+# fencectl drives every ioctl's success path, and what it reports matches
+# `dmsetup status`; --json objects parse and carry every status field; the
+# exit codes are the contract's.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+dev=$(nullb_create nb0 16)
+fence_create f0 "$dev"
+dmsetup create lin --table "0 8 linear $dev 0"
+mm=$(dmsetup info -c --noheadings -o major,minor --separator : f0 | tr -d ' ')
+[ -c /dev/dm-fence ] || fail "no /dev/dm-fence"
+expect_eq "$(stat -c %a /dev/dm-fence)" 600 "mode of /dev/dm-fence"
+
+# the same device by its three names
+for name in f0 /dev/mapper/f0 "$mm"; do
+	fencectl status "$name" | grep -q "^f0: open generation 1, 0 in flight" ||
+		fail "status $name: $(fencectl status "$name")"
+done
+
+check_json() {	# <state> <generation>: fencectl --json status vs dmsetup status
+	fencectl --json status f0 | python3 -c '
+import json, sys
+want_state, want_gen, dm, devt = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4]
+j = json.load(sys.stdin)
+keys = ("device devt state generation inflight held stale_inflight late_completions "
+        "failed_writes dirty regions flush_errors region_size length fence_reads close_fail").split()
+missing = [k for k in keys if k not in j]
+assert not missing, f"JSON lacks {missing}: {j}"
+assert j["state"] == want_state == dm[0], (j["state"], want_state, dm)
+assert j["generation"] == want_gen == int(dm[1]), (j["generation"], want_gen, dm)
+for i, k in enumerate(("inflight", "held", "stale_inflight", "late_completions", "failed_writes"), 2):
+    assert j[k] == int(dm[i]), (k, j[k], dm)
+assert "%d/%d" % (j["dirty"], j["regions"]) == dm[7], (j, dm)
+assert j["devt"] == devt and j["device"] == "f0", j
+' "$1" "$2" "$(fence_status f0)" "$mm" || fail "fencectl --json status disagrees with dmsetup status"
+}
+
+check_json open 1
+
+dd if=/dev/urandom of=/dev/mapper/f0 bs=4k count=1 seek=32 oflag=direct status=none
+expect_eq "$(fencectl dirty f0)" "2" "fencectl dirty"
+expect_eq "$(fencectl --json dirty f0 --clear | json_field ranges)" "[[2, 2]]" "fencectl dirty --clear"
+expect_field f0 dirty 0/256
+
+fencectl close f0 > /dev/null
+wait_state f0 closed 10 || fail "not closed after fencectl close"
+check_json closed 1
+fencectl reopen f0 > /dev/null
+check_json open 1
+fencectl drain f0 --timeout 10000 > /dev/null || fail "drain"
+check_json closed 1
+fencectl reopen f0 > /dev/null
+fencectl close f0 --fail > /dev/null
+expect_eq "$(fencectl --json status f0 | json_field close_fail)" True "close_fail flag"
+fencectl reopen f0 > /dev/null
+fencectl fence f0 5 > /dev/null
+check_json fenced 5
+fencectl --json fence f0 6 --wait --timeout 5000 | json_field stale_inflight | grep -qx 0 || fail "fence --wait"
+check_json fenced 6
+fencectl reopen f0 > /dev/null
+check_json open 6
+
+# exit codes
+expect_exit 1 fencectl
+expect_exit 1 fencectl frobnicate f0
+expect_exit 1 fencectl status
+expect_exit 1 fencectl status f0 extra
+expect_exit 1 fencectl fence f0
+expect_exit 1 fencectl fence f0 abc
+expect_exit 1 fencectl fence f0 0
+expect_exit 1 fencectl fence f0 9223372036854775808
+expect_exit 1 fencectl drain f0 --timeout soon
+expect_exit 1 fencectl status f0 --fail
+expect_exit 1 fencectl watch f0 --until sideways
+grep -q '^usage: fencectl' /tmp/expect_exit.out || fail "no usage line on a usage error"
+expect_exit 0 fencectl --help
+expect_exit 2 fencectl status nosuchdevice
+expect_exit 2 fencectl status 253:999
+expect_exit 2 fencectl status /dev/null
+expect_exit 2 fencectl status lin
+expect_exit 4 fencectl fence f0 6
+expect_exit 4 fencectl fence f0 3
+check_json open 6

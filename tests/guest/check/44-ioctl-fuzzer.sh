@@ -1,0 +1,17 @@
+# The seeded ioctl fuzzer (FUZZ_ITERS calls; make stress runs more): no
+# kernel warning (checked by the runner), no state change on a refusal,
+# and the module still unloads.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+dev=$(nullb_create nb0 16)
+fence_create f0 "$dev"
+dmsetup create lin --table "0 8 linear $dev 0"
+fmm=$(dmsetup info -c --noheadings -o major,minor --separator : f0 | tr -d ' ')
+lmm=$(dmsetup info -c --noheadings -o major,minor --separator : lin | tr -d ' ')
+seed=${SEED:-$RANDOM}
+"$TOOLS/ioctl_fuzz" "$seed" "${FUZZ_ITERS:-3000}" "$fmm" "$lmm" || fail "fuzzer (seed $seed)"
+expect_field f0 inflight 0
+dmsetup remove f0
+dmsetup remove lin
+rmmod dm_fence || fail "module does not unload after fuzzing"

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The ioctl structs must have one layout for 32- and 64-bit userspace
+ * (compat_ptr_ioctl passes them through untranslated).  Compiled with -m64
+ * and -m32 by tests/static/uapi-layout.sh: a size or offset that differs
+ * from the ones below fails the build.
+ */
+#include <stddef.h>
+#include <linux/dm-fence.h>
+
+#define AT(type, field, off) \
+	_Static_assert(offsetof(struct type, field) == (off), #type "." #field)
+#define SIZE(type, size) \
+	_Static_assert(sizeof(struct type) == (size), "sizeof " #type); \
+	_Static_assert(sizeof(struct type) % 8 == 0, #type " padded to 8")
+
+SIZE(dm_fence_ioc_hdr, 16);
+AT(dm_fence_ioc_hdr, size, 0);
+AT(dm_fence_ioc_hdr, flags, 4);
+AT(dm_fence_ioc_hdr, dev_major, 8);
+AT(dm_fence_ioc_hdr, dev_minor, 12);
+
+SIZE(dm_fence_info, 128);
+AT(dm_fence_info, state, 0);
+AT(dm_fence_info, dev_flags, 4);
+AT(dm_fence_info, generation, 8);
+AT(dm_fence_info, inflight, 16);
+AT(dm_fence_info, held, 24);
+AT(dm_fence_info, stale_inflight, 32);
+AT(dm_fence_info, late_completions, 40);
+AT(dm_fence_info, failed_writes, 48);
+AT(dm_fence_info, dirty, 56);
+AT(dm_fence_info, regions, 64);
+AT(dm_fence_info, flush_errors, 72);
+AT(dm_fence_info, region_size, 80);
+AT(dm_fence_info, length, 88);
+AT(dm_fence_info, reserved, 96);
+
+SIZE(dm_fence_status, 144);
+AT(dm_fence_status, info, 16);
+SIZE(dm_fence_close, 144);
+AT(dm_fence_close, info, 16);
+SIZE(dm_fence_reopen, 144);
+AT(dm_fence_reopen, info, 16);
+
+SIZE(dm_fence_drain, 152);
+AT(dm_fence_drain, timeout_ms, 16);
+AT(dm_fence_drain, reserved, 20);
+AT(dm_fence_drain, info, 24);
+
+SIZE(dm_fence_fence, 160);
+AT(dm_fence_fence, timeout_ms, 16);
+AT(dm_fence_fence, reserved, 20);
+AT(dm_fence_fence, generation, 24);
+AT(dm_fence_fence, info, 32);
+
+SIZE(dm_fence_get_dirty, 72);
+AT(dm_fence_get_dirty, start, 16);
+AT(dm_fence_get_dirty, count, 24);
+AT(dm_fence_get_dirty, bitmap_ptr, 32);
+AT(dm_fence_get_dirty, bitmap_size, 40);
+AT(dm_fence_get_dirty, dirty, 48);
+AT(dm_fence_get_dirty, reserved, 56);
+
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fencectl: drive dm-fence from migration scripts and toolstacks.
+ *
+ *   fencectl [--json] status DEV
+ *   fencectl [--json] close DEV [--fail]
+ *   fencectl [--json] drain DEV [--timeout MS] [--fail]
+ *   fencectl [--json] reopen DEV [--force]
+ *   fencectl [--json] fence DEV GENERATION [--wait] [--timeout MS]
+ *   fencectl [--json] dirty DEV [--clear]
+ *   fencectl [--json] watch DEV [--until STATE]
+ *
+ * Exit codes: 0 success, 1 usage, 2 device missing or not a fence target,
+ * 3 timed out or interrupted (drain or fence wait incomplete), 4 refused by
+ * the kernel.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libfence.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_NODEV = 2,
+	EXIT_TIMEOUT = 3,
+	EXIT_REFUSED = 4,
+};
+
+static int json_output;
+
+static const char usage_text[] =
+	"usage: fencectl [--json] COMMAND DEV [options]\n"
+	"  status DEV                        print the state and counters\n"
+	"  close DEV [--fail]                hold (or fail) new writes, start draining\n"
+	"  drain DEV [--timeout MS] [--fail] close, wait until closed (exit 3 on time-out)\n"
+	"  reopen DEV [--force]              let writes pass again\n"
+	"  fence DEV GEN [--wait] [--timeout MS]\n"
+	"                                    raise the generation; wait for stale writes\n"
+	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
+	"  watch DEV [--until STATE]         print each state change (dm events)\n"
+	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
+	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused\n";
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "fencectl: %s\n", why);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+static struct json_object *info_json(const struct fence_device *dev,
+				     const struct dm_fence_info *i)
+{
+	struct json_object *o = json_object_new_object();
+	char devt[32];
+
+	snprintf(devt, sizeof(devt), "%u:%u", dev->major, dev->minor);
+	json_object_object_add(o, "device", json_object_new_string(dev->name));
+	json_object_object_add(o, "devt", json_object_new_string(devt));
+	json_object_object_add(o, "state", json_object_new_string(fence_state_name(i->state)));
+#define ADD(field) json_object_object_add(o, #field, json_object_new_uint64(i->field))
+	ADD(generation);
+	ADD(inflight);
+	ADD(held);
+	ADD(stale_inflight);
+	ADD(late_completions);
+	ADD(failed_writes);
+	ADD(dirty);
+	ADD(regions);
+	ADD(flush_errors);
+	ADD(region_size);
+	ADD(length);
+#undef ADD
+	json_object_object_add(o, "fence_reads",
+			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_FENCE_READS));
+	json_object_object_add(o, "close_fail",
+			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_CLOSE_FAIL));
+	return o;
+}
+
+static void print_info(const struct fence_device *dev, const struct dm_fence_info *i,
+		       const char *what, int err)
+{
+	if (json_output) {
+		struct json_object *o = info_json(dev, i);
+
+		if (what)
+			json_object_object_add(o, "command", json_object_new_string(what));
+		json_object_object_add(o, "result",
+				       json_object_new_string(err ? strerror(-err) : "ok"));
+		print_json(o);
+		return;
+	}
+	if (what && err)
+		printf("%s: %s: %s\n", dev->name, what, strerror(-err));
+	printf("%s: %s generation %" PRIu64 ", %" PRIu64 " in flight, %" PRIu64
+	       " held, %" PRIu64 " stale in flight, %" PRIu64 " late, %" PRIu64
+	       " failed, %" PRIu64 "/%" PRIu64 " regions dirty, %" PRIu64 " flush errors\n",
+	       dev->name, fence_state_name(i->state), (uint64_t)i->generation,
+	       (uint64_t)i->inflight, (uint64_t)i->held, (uint64_t)i->stale_inflight,
+	       (uint64_t)i->late_completions, (uint64_t)i->failed_writes,
+	       (uint64_t)i->dirty, (uint64_t)i->regions, (uint64_t)i->flush_errors);
+}
+
+/* Map a kernel answer to the exit code the contract gives it. */
+static int exit_for(int err)
+{
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -ETIMEDOUT:
+	case -EINTR:
+		return EXIT_TIMEOUT;
+	case -ENXIO:
+	case -ENODEV:
+	case -ENOENT:
+		return EXIT_NODEV;
+	default:
+		return EXIT_REFUSED;
+	}
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int parse_timeout(const char *s, uint32_t *ms)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v) || v > UINT32_MAX)
+		return -1;
+	*ms = (uint32_t)v;
+	return 0;
+}
+
+struct opts {
+	int fail, force, wait, clear;
+	uint32_t timeout_ms;
+	const char *until;
+};
+
+static int cmd_dirty(const struct fence_device *dev, const struct opts *o)
+{
+	struct dm_fence_info info;
+	uint64_t *bits, dirty, words, r0 = 0;
+	struct json_object *jo = NULL, *ranges = NULL;
+	int r, in = 0, first = 1;
+
+	r = fence_status(dev, &info);
+	if (r)
+		return exit_for(r);
+	words = (info.regions + 63) / 64;
+	bits = calloc(words ? words : 1, sizeof(*bits));
+	if (!bits)
+		return EXIT_REFUSED;
+	r = fence_get_dirty(dev, 0, info.regions, bits, o->clear, &dirty);
+	if (r) {
+		fprintf(stderr, "fencectl: %s: get dirty: %s\n", dev->name, strerror(-r));
+		free(bits);
+		return exit_for(r);
+	}
+	if (json_output) {
+		jo = json_object_new_object();
+		ranges = json_object_new_array();
+	}
+	/* print runs of dirty regions as ranges */
+	for (uint64_t i = 0; i <= info.regions; i++) {
+		int set = i < info.regions && (bits[i / 64] >> (i % 64) & 1);
+
+		if (set && !in) {
+			r0 = i;
+			in = 1;
+		} else if (!set && in) {
+			in = 0;
+			if (json_output) {
+				struct json_object *pair = json_object_new_array();
+
+				json_object_array_add(pair, json_object_new_uint64(r0));
+				json_object_array_add(pair, json_object_new_uint64(i - 1));
+				json_object_array_add(ranges, pair);
+			} else if (r0 == i - 1) {
+				printf(first ? "%" PRIu64 : " %" PRIu64, r0);
+				first = 0;
+			} else {
+				printf(first ? "%" PRIu64 "-%" PRIu64 : " %" PRIu64 "-%" PRIu64,
+				       r0, i - 1);
+				first = 0;
+			}
+		}
+	}
+	free(bits);
+	if (json_output) {
+		json_object_object_add(jo, "device", json_object_new_string(dev->name));
+		json_object_object_add(jo, "dirty", json_object_new_uint64(dirty));
+		json_object_object_add(jo, "regions", json_object_new_uint64(info.regions));
+		json_object_object_add(jo, "region_size",
+				       json_object_new_uint64(info.region_size));
+		json_object_object_add(jo, "cleared", json_object_new_boolean(o->clear));
+		json_object_object_add(jo, "ranges", ranges);
+		print_json(jo);
+	} else {
+		putchar('\n');
+	}
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int cmd_watch(const struct fence_device *dev, const struct opts *o)
+{
+	struct dm_fence_info info;
+	int until = -1, last = -1, r;
+	uint32_t nr;
+
+	if (o->until) {
+		until = fence_state_from_name(o->until);
+		if (until < 0)
+			return usage("--until takes open, closing, closed or fenced");
+	}
+	for (;;) {
+		/* read the counter first: an event after it wakes the wait */
+		r = fence_event_nr(dev, &nr);
+		if (!r)
+			r = fence_status(dev, &info);
+		if (r)
+			return exit_for(r);
+		if ((int)info.state != last) {
+			print_info(dev, &info, "watch", 0);
+			last = (int)info.state;
+		}
+		if (until >= 0 && last == until)
+			return EXIT_OK;
+		if (interrupted)
+			return EXIT_OK;
+		r = fence_wait_event(dev, &nr);
+		if (r || interrupted)
+			return interrupted ? EXIT_OK : exit_for(r);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "fail", no_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "clear", no_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "until", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	struct fence_device dev;
+	struct dm_fence_info info;
+	const char *cmd, *allowed;
+	uint64_t gen = 0;
+	int c, r, nargs;
+
+	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind >= argc)
+		return usage("no command");
+	cmd = argv[optind++];
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "reopen") || !strcmp(cmd, "close") ||
+	    !strcmp(cmd, "drain") || !strcmp(cmd, "dirty") || !strcmp(cmd, "watch"))
+		nargs = 1;
+	else if (!strcmp(cmd, "fence"))
+		nargs = 2;
+	else
+		return usage("unknown command");
+
+	/*
+	 * Command options, in any order with the operands: parse what follows
+	 * the command as its own argument vector (optind 0 re-initialises
+	 * getopt for it).
+	 */
+	argc -= optind - 1;
+	argv += optind - 1;
+	optind = 0;
+	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
+		  !strcmp(cmd, "reopen") ? "F" : !strcmp(cmd, "fence") ? "wt" :
+		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" : "";
+	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json_output = 1;
+			continue;
+		}
+		if (c == '?' || !strchr(allowed, c))
+			return usage("option not valid for this command");
+		switch (c) {
+		case 'f': o.fail = 1; break;
+		case 'F': o.force = 1; break;
+		case 'w': o.wait = 1; break;
+		case 'c': o.clear = 1; break;
+		case 'u': o.until = optarg; break;
+		case 't':
+			if (parse_timeout(optarg, &o.timeout_ms))
+				return usage("--timeout takes milliseconds");
+			break;
+		}
+	}
+	if (argc - optind != nargs)
+		return usage("wrong number of arguments");
+	if (nargs == 2 && (parse_u64(argv[optind + 1], &gen) || !gen ||
+			   gen > DM_FENCE_MAX_GENERATION))
+		return usage("GENERATION must be a number from 1 to 2^63-1");
+
+	r = fence_resolve(argv[optind], &dev);
+	if (r == FENCE_NO_DEVICE) {
+		fprintf(stderr, "fencectl: %s: no such device-mapper device\n", argv[optind]);
+		return EXIT_NODEV;
+	}
+	if (r == FENCE_NOT_FENCE) {
+		fprintf(stderr, "fencectl: %s: not a fence device\n", argv[optind]);
+		return EXIT_NODEV;
+	}
+
+	/* no SA_RESTART: a signal ends a wait in the kernel with EINTR */
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	memset(&info, 0, sizeof(info));
+	if (!strcmp(cmd, "status"))
+		r = fence_status(&dev, &info);
+	else if (!strcmp(cmd, "close"))
+		r = fence_close(&dev, o.fail, &info);
+	else if (!strcmp(cmd, "drain"))
+		r = fence_drain(&dev, o.fail, o.timeout_ms, &info);
+	else if (!strcmp(cmd, "reopen"))
+		r = fence_reopen(&dev, o.force, &info);
+	else if (!strcmp(cmd, "fence"))
+		r = fence_fence(&dev, gen, o.wait, o.timeout_ms, &info);
+	else if (!strcmp(cmd, "dirty"))
+		return cmd_dirty(&dev, &o);
+	else
+		return cmd_watch(&dev, &o);
+
+	/* a refusal that filled nothing (bad input, no permission): no counts */
+	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL) {
+		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd, strerror(-r));
+		return exit_for(r);
+	}
+	if (r && !json_output)
+		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd,
+			r == -ETIMEDOUT ? "timed out" : strerror(-r));
+	print_info(&dev, &info, cmd, r);
+	return exit_for(r);
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* libfence: device resolution through libdevmapper, and the ioctls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libdevmapper.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "libfence.h"
+
+static const char *const state_names[] = {
+	[DM_FENCE_STATE_OPEN] = "open",
+	[DM_FENCE_STATE_CLOSING] = "closing",
+	[DM_FENCE_STATE_CLOSED] = "closed",
+	[DM_FENCE_STATE_FENCED] = "fenced",
+};
+
+const char *fence_state_name(uint32_t state)
+{
+	if (state < sizeof(state_names) / sizeof(state_names[0]))
+		return state_names[state];
+	return "unknown";
+}
+
+int fence_state_from_name(const char *name)
+{
+	for (unsigned int i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (!strcmp(name, state_names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* Keep libdevmapper quiet: failures are ours to report. */
+static void dm_log_quiet(int level, const char *file, int line, int dm_errno,
+			 const char *f, ...)
+{
+	(void)level; (void)file; (void)line; (void)dm_errno; (void)f;
+}
+
+/* Set the task's device from the user's words: a path, MAJOR:MINOR or a name. */
+static int task_set_device(struct dm_task *dmt, const char *spec)
+{
+	unsigned int maj, min;
+	struct stat st;
+	char tail;
+
+	if (sscanf(spec, "%u:%u%c", &maj, &min, &tail) == 2)
+		return dm_task_set_major(dmt, (int)maj) && dm_task_set_minor(dmt, (int)min);
+	if (strchr(spec, '/')) {
+		if (stat(spec, &st) || !S_ISBLK(st.st_mode))
+			return 0;
+		return dm_task_set_major(dmt, (int)major(st.st_rdev)) &&
+		       dm_task_set_minor(dmt, (int)minor(st.st_rdev));
+	}
+	return dm_task_set_name(dmt, spec);
+}
+
+int fence_resolve(const char *spec, struct fence_device *dev)
+{
+	struct dm_task *dmt;
+	struct dm_info info;
+	uint64_t start, length;
+	char *type = NULL, *params;
+	int r = FENCE_NO_DEVICE, fences = 0;
+	void *next = NULL;
+
+	dm_log_with_errno_init(dm_log_quiet);
+	dmt = dm_task_create(DM_DEVICE_TABLE);
+	if (!dmt)
+		return FENCE_NO_DEVICE;
+	if (!task_set_device(dmt, spec) || !dm_task_run(dmt) ||
+	    !dm_task_get_info(dmt, &info) || !info.exists)
+		goto out;
+	r = FENCE_NOT_FENCE;
+	do {
+		next = dm_get_next_target(dmt, next, &start, &length, &type, &params);
+		if (type && !strcmp(type, "fence"))
+			fences++;
+	} while (next);
+	if (fences != 1)
+		goto out;
+	dev->major = info.major;
+	dev->minor = info.minor;
+	snprintf(dev->name, sizeof(dev->name), "%s", dm_task_get_name(dmt));
+	r = FENCE_RESOLVED;
+out:
+	dm_task_destroy(dmt);
+	return r;
+}
+
+static int fence_ioctl(unsigned long cmd, void *arg)
+{
+	int fd = open("/dev/" DM_FENCE_CONTROL_NAME, O_RDWR | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = ioctl(fd, cmd, arg) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+#define HDR(s, dev, f) do {						\
+	memset(&(s), 0, sizeof(s));					\
+	(s).hdr.size = sizeof(s);					\
+	(s).hdr.flags = (f);						\
+	(s).hdr.dev_major = (dev)->major;				\
+	(s).hdr.dev_minor = (dev)->minor;				\
+} while (0)
+
+int fence_status(const struct fence_device *dev, struct dm_fence_info *info)
+{
+	struct dm_fence_status s;
+	int r;
+
+	HDR(s, dev, 0);
+	r = fence_ioctl(DM_FENCE_IOC_STATUS, &s);
+	*info = s.info;
+	return r;
+}
+
+int fence_close(const struct fence_device *dev, int fail, struct dm_fence_info *info)
+{
+	struct dm_fence_close s;
+	int r;
+
+	HDR(s, dev, fail ? DM_FENCE_CLOSE_FAIL : 0);
+	r = fence_ioctl(DM_FENCE_IOC_CLOSE, &s);
+	*info = s.info;
+	return r;
+}
+
+int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
+		struct dm_fence_info *info)
+{
+	struct dm_fence_drain s;
+	int r;
+
+	HDR(s, dev, fail ? DM_FENCE_CLOSE_FAIL : 0);
+	s.timeout_ms = timeout_ms;
+	r = fence_ioctl(DM_FENCE_IOC_DRAIN, &s);
+	*info = s.info;
+	return r;
+}
+
+int fence_reopen(const struct fence_device *dev, int force, struct dm_fence_info *info)
+{
+	struct dm_fence_reopen s;
+	int r;
+
+	HDR(s, dev, force ? DM_FENCE_REOPEN_FORCE : 0);
+	r = fence_ioctl(DM_FENCE_IOC_REOPEN, &s);
+	*info = s.info;
+	return r;
+}
+
+int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
+		uint32_t timeout_ms, struct dm_fence_info *info)
+{
+	struct dm_fence_fence s;
+	int r;
+
+	HDR(s, dev, wait ? DM_FENCE_FENCE_WAIT : 0);
+	s.generation = generation;
+	s.timeout_ms = timeout_ms;
+	r = fence_ioctl(DM_FENCE_IOC_FENCE, &s);
+	*info = s.info;
+	return r;
+}
+
+int fence_get_dirty(const struct fence_device *dev, uint64_t start, uint64_t count,
+		    uint64_t *bitmap, int clear, uint64_t *dirty)
+{
+	struct dm_fence_get_dirty s;
+	int r;
+
+	HDR(s, dev, clear ? DM_FENCE_DIRTY_CLEAR : 0);
+	s.start = start;
+	s.count = count;
+	s.bitmap_ptr = (uint64_t)(uintptr_t)bitmap;
+	s.bitmap_size = (count + 63) / 64 * sizeof(uint64_t);
+	r = fence_ioctl(DM_FENCE_IOC_GET_DIRTY, &s);
+	if (!r && dirty)
+		*dirty = s.dirty;
+	return r;
+}
+
+static int event_task(const struct fence_device *dev, int type, uint32_t *event_nr)
+{
+	struct dm_task *dmt = dm_task_create(type);
+	struct dm_info info;
+	int r = -ENXIO;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_major(dmt, (int)dev->major) || !dm_task_set_minor(dmt, (int)dev->minor))
+		goto out;
+	if (type == DM_DEVICE_WAITEVENT && !dm_task_set_event_nr(dmt, *event_nr))
+		goto out;
+	if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info) || !info.exists)
+		goto out;
+	*event_nr = info.event_nr;
+	r = 0;
+out:
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int fence_event_nr(const struct fence_device *dev, uint32_t *event_nr)
+{
+	return event_task(dev, DM_DEVICE_INFO, event_nr);
+}
+
+int fence_wait_event(const struct fence_device *dev, uint32_t *event_nr)
+{
+	return event_task(dev, DM_DEVICE_WAITEVENT, event_nr);
+}

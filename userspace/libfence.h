@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libfence: what fencectl (and toolstacks) need to drive dm-fence: name a
+ * device as /dev/mapper/NAME, NAME or MAJOR:MINOR and check that it is a
+ * fence target (through libdevmapper), and call the control device's
+ * ioctls.
+ */
+#ifndef LIBFENCE_H
+#define LIBFENCE_H
+
+#include <stdint.h>
+#include <linux/dm-fence.h>
+
+struct fence_device {
+	uint32_t major;
+	uint32_t minor;
+	char name[128];		/* the device-mapper name */
+};
+
+/* Results of fence_resolve(). */
+enum {
+	FENCE_RESOLVED = 0,
+	FENCE_NO_DEVICE = -1,	/* no such device-mapper device */
+	FENCE_NOT_FENCE = -2,	/* a dm device, but not a fence target */
+};
+
+int fence_resolve(const char *spec, struct fence_device *dev);
+const char *fence_state_name(uint32_t state);
+int fence_state_from_name(const char *name);
+
+/*
+ * The calls open /dev/dm-fence each time; they return 0 or -errno, and fill
+ * *info whenever the kernel did (also on -ETIMEDOUT and -EINTR).
+ */
+int fence_status(const struct fence_device *dev, struct dm_fence_info *info);
+int fence_close(const struct fence_device *dev, int fail,
+		struct dm_fence_info *info);
+int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
+		struct dm_fence_info *info);
+int fence_reopen(const struct fence_device *dev, int force,
+		 struct dm_fence_info *info);
+int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
+		uint32_t timeout_ms, struct dm_fence_info *info);
+int fence_get_dirty(const struct fence_device *dev, uint64_t start,
+		    uint64_t count, uint64_t *bitmap, int clear,
+		    uint64_t *dirty);
+
+/* Block until the device's dm event counter passes *event_nr; updates it. */
+int fence_wait_event(const struct fence_device *dev, uint32_t *event_nr);
+int fence_event_nr(const struct fence_device *dev, uint32_t *event_nr);
+
+#endif /* LIBFENCE_H */
