@@ -94,5 +94,5 @@ run_suite() {	# <kver> <suite> [VAR=value...]
 		for v in "$@"; do printf 'export %q\n' "$v"; done
 		printf 'exec bash %q %q\n' "$REPO/tests/guest/runner.sh" "$suite"
 	} > "$out/job.sh"
-	"$REPO/tests/vm/run.sh" "$kver" "$out" > "$out/qemu.log" 2>&1
+	VM_TIMEOUT=${VM_TIMEOUT:-1500} "$REPO/tests/vm/run.sh" "$kver" "$out" > "$out/qemu.log" 2>&1
 }

@@ -111,6 +111,9 @@ def iteration(name, backing, nblocks, it, rng):
     time.sleep(rng.uniform(0.1, 1.5))             # a random moment
     dm("message", name, "0", "fence", str(gen + 1))
     after = status(name)
+    # every writer goes on until the fence has failed one of its writes
+    wait_for(lambda: all(w.errors or not w.is_alive() for w in writers), 30,
+             "a failed write in every writer")
     for w in writers:
         w.stop.set()
     for w in writers:

@@ -1,0 +1,33 @@
+# Hundreds of fence devices on one host: each has its own state and
+# generation; fencing one touches no other.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+N=${MANY_DEVICES:-200}
+dev=$(nullb_create nb0 128)	# 262144 sectors: N slices of 1024
+for i in $(seq 0 $((N - 1))); do
+	echo "0 1024 fence $dev $((i * 1024)) 2 generation $((i + 1))"
+done > /tmp/tables
+i=0
+while read -r t; do
+	dmsetup create "m$i" --table "$t"
+	i=$((i + 1))
+done < /tmp/tables
+expect_eq "$(dmsetup ls --target fence | wc -l)" "$N" "fence devices"
+
+victim=$((N / 2))
+dmsetup message "m$victim" 0 fence 1000
+expect_field "m$victim" state fenced
+dd if=/dev/zero of=/dev/mapper/m$victim bs=4k count=1 oflag=direct status=none 2>/dev/null &&
+	fail "write passed the fenced device"
+for i in $(seq 0 $((N - 1))); do
+	[ "$i" = "$victim" ] && continue
+	st=$(fence_status "m$i")
+	[ "$st" = "open $((i + 1)) 0 0 0 0 0 0/8 0" ] || fail "m$i changed by fencing m$victim: $st"
+done
+# and writes still pass on its neighbours
+for i in $((victim - 1)) $((victim + 1)); do
+	dd if=/dev/urandom of=/dev/mapper/m$i bs=4k count=1 oflag=direct status=none ||
+		fail "write to m$i failed"
+done
+for i in $(seq 0 $((N - 1))); do dmsetup remove "m$i"; done
