@@ -86,6 +86,10 @@ devt_of() {	# <block device> -> MAJ:MIN
 	printf '%d:%d\n' "0x$(stat -c %t "$d")" "0x$(stat -c %T "$d")"
 }
 
+dm_devt() {	# <dm name> -> MAJ:MIN
+	dmsetup info -c --noheadings -o major,minor --separator : "$1" | tr -d ' '
+}
+
 dm_sysname() {	# <dm name> -> dm-N (nodes are not symlinks without udev)
 	echo "dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"
 }
@@ -114,6 +118,19 @@ nullb_create() {	# <name> <size_MiB> [attr=value...]
 	echo 1 > "$d/power"
 	[ -b "/dev/$name" ] || fail "null_blk $name did not appear"
 	echo "/dev/$name"
+}
+
+# null_blk for speed measurements: no memory backing, no write cache, so
+# what fio measures is the CPU cost of each I/O.
+nullb_perf_create() {	# <name> <size_MiB>
+	local d=/sys/kernel/config/nullb/$1
+	modprobe null_blk nr_devices=0
+	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+	mkdir "$d"
+	echo "$2" > "$d/size"
+	echo 2 > "$d/queue_mode"
+	echo 1 > "$d/power"
+	echo "/dev/$1"
 }
 
 nullb_remove() {
@@ -204,6 +221,14 @@ delay_create() {	# <name> <dev> <write_delay_ms>
 # background; its pid is in $!.
 write_block_bg() {	# <dev> <block> <file>
 	dd if="$3" of="$1" bs=4k count=1 seek="$2" oflag=direct status=none &
+}
+
+# Start a write of one block through fence device <name> and wait until it
+# is in flight below (on a slow device); its pid is left in $INFLIGHT_PID.
+write_in_flight() {	# <dm name> <block> <file>
+	write_block_bg "/dev/mapper/$1" "$2" "$3"
+	INFLIGHT_PID=$!
+	wait_until 20 field_is "$1" inflight 1 || fail "write to $1 not in flight: $(fence_status "$1")"
 }
 
 block_sum() {	# <dev> <block>

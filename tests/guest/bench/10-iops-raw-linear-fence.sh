@@ -7,13 +7,7 @@ load_fence
 
 ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-5}
-modprobe null_blk nr_devices=0
-mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
-d=/sys/kernel/config/nullb/nbb
-mkdir "$d"
-echo 4096 > "$d/size"
-echo 2 > "$d/queue_mode"
-echo 1 > "$d/power"
+nullb_perf_create nbb 4096 > /dev/null
 len=$(sectors_of /dev/nbb)
 dmsetup create lin --table "0 $len linear /dev/nbb 0"
 dmsetup create fen --table "0 $len fence /dev/nbb 0"

@@ -13,9 +13,8 @@ fence_create f0 /dev/mapper/dly
 random_file /tmp/a 4
 for i in 1 2 3; do
 	dmsetup message f0 0 reopen
-	write_block_bg /dev/mapper/f0 1 /tmp/a
-	w=$!
-	wait_until 5 field_is f0 inflight 1 || fail "write not in flight"
+	write_in_flight f0 1 /tmp/a
+	w=$INFLIGHT_PID
 	trace_start "$dev"
 	tc=$(date +%s%N)
 	dmsetup message f0 0 close

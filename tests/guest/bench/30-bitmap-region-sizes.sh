@@ -6,13 +6,7 @@ load_fence
 
 ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-5}
-modprobe null_blk nr_devices=0
-mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
-d=/sys/kernel/config/nullb/nbr
-mkdir "$d"
-echo 4096 > "$d/size"
-echo 2 > "$d/queue_mode"
-echo 1 > "$d/power"
+nullb_perf_create nbr 4096 > /dev/null
 len=$(sectors_of /dev/nbr)
 dmsetup create lin --table "0 $len linear /dev/nbr 0"
 dmsetup create r4k --table "0 $len fence /dev/nbr 0 2 region_size 8"

@@ -8,9 +8,8 @@ delay_create dly "$dev" 5000
 fence_create f0 /dev/mapper/dly
 random_file /tmp/a 4
 
-write_block_bg /dev/mapper/f0 10 /tmp/a
-writer=$!
-wait_until 10 field_is f0 inflight 1 || fail "write not in flight: $(fence_status f0)"
+write_in_flight f0 10 /tmp/a
+writer=$INFLIGHT_PID
 trace_start "$dev"
 start=$(date +%s%N)
 dmsetup message f0 0 close

@@ -9,9 +9,8 @@ delay_create dly "$dev" 5000
 fence_create f0 /dev/mapper/dly
 random_file /tmp/a 4
 
-write_block_bg /dev/mapper/f0 40 /tmp/a	# region 2 (16 blocks a region)
-w=$!
-wait_until 10 field_is f0 inflight 1 || fail "write not in flight"
+write_in_flight f0 40 /tmp/a	# region 2 (16 blocks a region)
+w=$INFLIGHT_PID
 dmsetup message f0 0 get_dirty clear >/dev/null	# a copy tool's fetch
 dmsetup message f0 0 fence 7
 expect_field f0 state fenced

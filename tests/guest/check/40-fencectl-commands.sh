@@ -7,7 +7,7 @@ load_fence
 dev=$(nullb_create nb0 16)
 fence_create f0 "$dev"
 dmsetup create lin --table "0 8 linear $dev 0"
-mm=$(dmsetup info -c --noheadings -o major,minor --separator : f0 | tr -d ' ')
+mm=$(dm_devt f0)
 [ -c /dev/dm-fence ] || fail "no /dev/dm-fence"
 expect_eq "$(stat -c %a /dev/dm-fence)" 600 "mode of /dev/dm-fence"
 

@@ -9,8 +9,8 @@ load_fence
 dev=$(nullb_create nb0 16)
 fence_create f0 "$dev"
 dmsetup create lin --table "0 8 linear $dev 0"
-fmm=$(dmsetup info -c --noheadings -o major,minor --separator : f0 | tr -d ' ')
-lmm=$(dmsetup info -c --noheadings -o major,minor --separator : lin | tr -d ' ')
+fmm=$(dm_devt f0)
+lmm=$(dm_devt lin)
 dd if=/dev/urandom of=/dev/mapper/f0 bs=4k count=1 seek=160 oflag=direct status=none
 before=$(dmsetup message f0 0 get_dirty)
 expect_eq "$before" "10" "dirty before"

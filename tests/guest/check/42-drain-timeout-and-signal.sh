@@ -10,9 +10,8 @@ delay_create dly "$dev" 4000
 fence_create f0 /dev/mapper/dly
 random_file /tmp/a 4
 
-write_block_bg /dev/mapper/f0 1 /tmp/a
-w=$!
-wait_until 10 field_is f0 inflight 1 || fail "write not in flight"
+write_in_flight f0 1 /tmp/a
+w=$INFLIGHT_PID
 rc=0
 fencectl --json drain f0 --timeout 300 > /tmp/out.json || rc=$?
 expect_eq "$rc" 3 "exit code of a drain that timed out"
@@ -26,9 +25,8 @@ expect_eq "$(block_sum "$dev" 1)" "$(file_sum /tmp/a)" "the write landed"
 
 # interrupted by a signal
 fencectl reopen f0 > /dev/null
-write_block_bg /dev/mapper/f0 2 /tmp/a
-w=$!
-wait_until 10 field_is f0 inflight 1 || fail "write not in flight"
+write_in_flight f0 2 /tmp/a
+w=$INFLIGHT_PID
 "$FENCECTL" drain f0 > /tmp/drain.out 2>&1 &	# the binary itself: a function would run in a subshell that ignores SIGINT
 d=$!
 wait_until 10 field_is f0 state closing || fail "drain did not close"

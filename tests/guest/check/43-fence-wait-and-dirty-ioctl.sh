@@ -7,9 +7,8 @@ load_fence
 dev=$(nullb_create nb0 16)
 delay_create dly "$dev" 3000
 fence_create f0 /dev/mapper/dly
-write_block_bg /dev/mapper/f0 1 /dev/urandom
-w=$!
-wait_until 10 field_is f0 inflight 1 || fail "write not in flight"
+write_in_flight f0 1 /dev/urandom
+w=$INFLIGHT_PID
 rc=0
 fencectl --json fence f0 2 --wait --timeout 300 > /tmp/out.json || rc=$?
 expect_eq "$rc" 3 "exit code of fence --wait that timed out"

@@ -7,8 +7,8 @@ load_fence
 dev=$(nullb_create nb0 16)
 fence_create f0 "$dev"
 dmsetup create lin --table "0 8 linear $dev 0"
-fmm=$(dmsetup info -c --noheadings -o major,minor --separator : f0 | tr -d ' ')
-lmm=$(dmsetup info -c --noheadings -o major,minor --separator : lin | tr -d ' ')
+fmm=$(dm_devt f0)
+lmm=$(dm_devt lin)
 seed=${SEED:-$RANDOM}
 "$TOOLS/ioctl_fuzz" "$seed" "${FUZZ_ITERS:-3000}" "$fmm" "$lmm" || fail "fuzzer (seed $seed)"
 expect_field f0 inflight 0

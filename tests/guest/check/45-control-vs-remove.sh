@@ -6,7 +6,7 @@ load_fence
 
 dev=$(nullb_create nb0 16)
 fence_create f0 "$dev"
-mm=$(dmsetup info -c --noheadings -o major,minor --separator : f0 | tr -d ' ')
+mm=$(dm_devt f0)
 dmsetup remove f0
 (
 	end=$((SECONDS + 15))

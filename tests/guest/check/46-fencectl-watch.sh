@@ -6,8 +6,7 @@ load_fence
 dev=$(nullb_create nb0 16)
 delay_create dly "$dev" 2000
 fence_create f0 /dev/mapper/dly
-write_block_bg /dev/mapper/f0 1 /dev/urandom
-wait_until 10 field_is f0 inflight 1 || fail "write not in flight"
+write_in_flight f0 1 /dev/urandom
 
 "$FENCECTL" --json watch f0 --until fenced > /tmp/watch.json &
 watcher=$!
