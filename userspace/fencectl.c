@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy.h"
 #include "libfence.h"
 
 enum {
@@ -33,6 +34,7 @@ enum {
 	EXIT_NODEV = 2,
 	EXIT_TIMEOUT = 3,
 	EXIT_REFUSED = 4,
+	EXIT_CANCELLED = 5,	/* copy: a signal cancelled it, the source is open */
 };
 
 static int json_output;
@@ -47,8 +49,12 @@ static const char usage_text[] =
 	"                                    raise the generation; wait for stale writes\n"
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
 	"  watch DEV [--until STATE]         print each state change (dm events)\n"
+	"  copy DEV DST [--threshold N] [--max-rounds N] [--drain-timeout MS]\n"
+	"       [--rate MIB/S] [--verify] [--reopen]\n"
+	"                                    live-copy DEV onto block device DST\n"
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
-	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused\n";
+	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
+	"      5 copy cancelled\n";
 
 static int usage(const char *why)
 {
@@ -280,9 +286,16 @@ int main(int argc, char **argv)
 		{ "clear", no_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "threshold", required_argument, NULL, 'T' },
+		{ "max-rounds", required_argument, NULL, 'M' },
+		{ "drain-timeout", required_argument, NULL, 'D' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "reopen", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
+	struct copy_opts co = { .max_rounds = 30 };
 	struct fence_device dev;
 	struct dm_fence_info info;
 	const char *cmd, *allowed;
@@ -307,7 +320,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "reopen") || !strcmp(cmd, "close") ||
 	    !strcmp(cmd, "drain") || !strcmp(cmd, "dirty") || !strcmp(cmd, "watch"))
 		nargs = 1;
-	else if (!strcmp(cmd, "fence"))
+	else if (!strcmp(cmd, "fence") || !strcmp(cmd, "copy"))
 		nargs = 2;
 	else
 		return usage("unknown command");
@@ -322,7 +335,8 @@ int main(int argc, char **argv)
 	optind = 0;
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
 		  !strcmp(cmd, "reopen") ? "F" : !strcmp(cmd, "fence") ? "wt" :
-		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" : "";
+		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
+		  !strcmp(cmd, "copy") ? "TMDRVO" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json_output = 1;
@@ -340,12 +354,33 @@ int main(int argc, char **argv)
 			if (parse_timeout(optarg, &o.timeout_ms))
 				return usage("--timeout takes milliseconds");
 			break;
+		case 'D':
+			if (parse_timeout(optarg, &co.drain_timeout_ms))
+				return usage("--drain-timeout takes milliseconds");
+			break;
+		case 'T':
+			if (parse_u64(optarg, &co.threshold))
+				return usage("--threshold takes a number of regions");
+			break;
+		case 'M':
+			if (parse_u64(optarg, &gen) || gen > 100000)
+				return usage("--max-rounds takes a number");
+			co.max_rounds = (int)gen;
+			break;
+		case 'R':
+			if (parse_u64(optarg, &gen) || !gen)
+				return usage("--rate takes MiB per second");
+			co.rate_mib_s = (double)gen;
+			break;
+		case 'V': co.verify = 1; break;
+		case 'O': co.reopen = 1; break;
 		}
 	}
 	if (argc - optind != nargs)
 		return usage("wrong number of arguments");
-	if (nargs == 2 && (parse_u64(argv[optind + 1], &gen) || !gen ||
-			   gen > DM_FENCE_MAX_GENERATION))
+	gen = 0;
+	if (!strcmp(cmd, "fence") && (parse_u64(argv[optind + 1], &gen) || !gen ||
+				      gen > DM_FENCE_MAX_GENERATION))
 		return usage("GENERATION must be a number from 1 to 2^63-1");
 
 	r = fence_resolve(argv[optind], &dev);
@@ -378,6 +413,15 @@ int main(int argc, char **argv)
 		r = fence_fence(&dev, gen, o.wait, o.timeout_ms, &info);
 	else if (!strcmp(cmd, "dirty"))
 		return cmd_dirty(&dev, &o);
+	else if (!strcmp(cmd, "copy")) {
+		co.json = json_output;
+		r = fence_copy(&dev, argv[optind + 1], &co, &interrupted);
+		if (r == -ECANCELED)
+			return EXIT_CANCELLED;
+		if (r)
+			fprintf(stderr, "fencectl: %s: copy: %s\n", dev.name, strerror(-r));
+		return r == -ENOSPC || r == -ENOENT ? EXIT_USAGE : exit_for(r);
+	}
 	else
 		return cmd_watch(&dev, &o);
 

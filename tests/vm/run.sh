@@ -23,7 +23,7 @@ append+=" trace_event=block:block_bio_queue"
 
 timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
-	-m "${VM_MEM:-2G}" -machine q35 -display none -monitor none \
+	-m "${VM_MEM:-3G}" -machine q35 -display none -monitor none \
 	-no-reboot -serial "file:$out/console.log" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
 	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \

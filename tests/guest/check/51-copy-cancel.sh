@@ -1,0 +1,50 @@
+# A copy cancelled by a signal leaves the source in business: during the
+# pre-copy (slowed with --rate), and while draining (a write stuck below
+# on dm-delay): exit 5, the source open again, the write held meanwhile
+# lands, nothing lost.  A drain that times out does the same with exit 3.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+src=$(nullb_create nbs 64)
+dst=$(nullb_create nbd 64)
+fence_create vm "$src"
+
+# pre-copy: 64 MiB at 4 MiB/s takes 16 s; cancel after it started
+"$FENCECTL" copy vm "$dst" --rate 4 2>/tmp/copy.err &
+c=$!
+wait_until 10 grep -q . /tmp/copy.err || true
+sleep 1		# let it copy a little: any moment of the pre-copy will do
+kill -INT $c
+rc=0
+wait $c || rc=$?
+expect_eq "$rc" 5 "exit code of a cancelled copy"
+expect_field vm state open
+dmsetup remove vm
+
+# draining: a write 5 s below keeps the source closing
+delay_create dly "$src" 5000
+fence_create vm /dev/mapper/dly
+write_in_flight vm 3 /dev/urandom
+w1=$INFLIGHT_PID
+"$FENCECTL" copy vm "$dst" 2>/tmp/copy.err &
+c=$!
+wait_until 20 field_is vm state closing || fail "copy never started draining"
+random_file /tmp/held 4
+write_block_bg /dev/mapper/vm 7 /tmp/held
+w2=$!
+wait_until 10 field_is vm held 1 || fail "write during the drain not held"
+kill -TERM $c
+rc=0
+wait $c || rc=$?
+expect_eq "$rc" 5 "exit code of a copy cancelled while draining"
+expect_field vm state open
+wait $w2 || fail "the held write failed"
+wait $w1 || true
+expect_eq "$(block_sum /dev/mapper/vm 7)" "$(file_sum /tmp/held)" "held write landed after the cancel"
+
+# a drain that times out: exit 3, source open
+write_in_flight vm 4 /dev/urandom
+rc=0
+"$FENCECTL" copy vm "$dst" --drain-timeout 500 2>/dev/null || rc=$?
+expect_eq "$rc" 3 "exit code of a copy whose drain timed out"
+expect_field vm state open

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fencectl copy: storage live migration of a fence device onto another
+ * block device.  Round 0 clears the dirty bitmap and copies everything;
+ * each further round fetches-and-clears the dirty regions and copies them,
+ * until the dirty set stops shrinking or falls under a threshold; then the
+ * source is drained (closed, every earlier write durable), the last dirty
+ * set copied (the only downtime), optionally verified, and the source left
+ * closed for the caller to switch the VM over (or reopened with --reopen).
+ * A signal at any point reopens the source if the copy closed it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "copy.h"
+
+#define CHUNK		(4u << 20)	/* bytes per read/write */
+#define ALIGN		4096
+
+struct copier {
+	const struct fence_device *src;
+	const struct copy_opts *o;
+	int in, out;
+	uint64_t bytes;			/* device size */
+	uint64_t region;		/* bytes per region */
+	uint64_t regions, words;
+	uint64_t *bits;			/* this round's dirty set */
+	uint64_t *pending;		/* fetched, not copied yet */
+	char *buf;
+	uint64_t copied;		/* bytes written to DST */
+	double start;
+	int closed_by_us;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static volatile sig_atomic_t *cancel_flag;
+
+static void emit(const struct copier *c, const char *event, int round, uint64_t dirty,
+		 double seconds)
+{
+	double el = now() - c->start, rate = el > 0 ? c->copied / el / 1048576 : 0;
+
+	if (c->o->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string(event));
+		json_object_object_add(o, "round", json_object_new_int(round));
+		json_object_object_add(o, "dirty_regions", json_object_new_uint64(dirty));
+		json_object_object_add(o, "bytes_copied", json_object_new_uint64(c->copied));
+		json_object_object_add(o, "seconds", json_object_new_double(seconds));
+		json_object_object_add(o, "rate_mib_s", json_object_new_double(rate));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fflush(stdout);
+		json_object_put(o);
+	} else {
+		fprintf(stderr, "%s%s round %d: %" PRIu64 " dirty regions, %.1f MiB copied, %.1f MiB/s%s",
+			isatty(2) ? "\r" : "", event, round, dirty, c->copied / 1048576.0, rate,
+			isatty(2) ? "   " : "\n");
+	}
+}
+
+/* Copy bytes [off, off + len) from SRC to DST, honouring --rate. */
+static int copy_range(struct copier *c, uint64_t off, uint64_t len)
+{
+	while (len) {
+		size_t n = len < CHUNK ? len : CHUNK;
+		ssize_t r;
+
+		if (*cancel_flag)
+			return -EINTR;
+		r = pread(c->in, c->buf, n, (off_t)off);
+		if (r != (ssize_t)n)
+			return r < 0 ? -errno : -EIO;
+		r = pwrite(c->out, c->buf, n, (off_t)off);
+		if (r != (ssize_t)n)
+			return r < 0 ? -errno : -EIO;
+		off += n;
+		len -= n;
+		c->copied += n;
+		if (c->o->rate_mib_s) {
+			double want = c->copied / (c->o->rate_mib_s * 1048576.0);
+			double el = now() - c->start;
+
+			if (want > el)
+				usleep((useconds_t)((want - el) * 1e6));
+		}
+	}
+	return 0;
+}
+
+/* Copy every region set in bits, merging runs into large I/O. */
+static int copy_regions(struct copier *c, const uint64_t *bits)
+{
+	uint64_t i = 0, first;
+	int r;
+
+	while (i < c->regions) {
+		if (!(bits[i / 64] >> (i % 64) & 1)) {
+			i++;
+			continue;
+		}
+		first = i;
+		while (i < c->regions && (bits[i / 64] >> (i % 64) & 1))
+			i++;
+		uint64_t off = first * c->region, end = i * c->region;
+
+		if (end > c->bytes)
+			end = c->bytes;
+		r = copy_range(c, off, end - off);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Fetch and clear the dirty set into c->bits; returns the count or -errno. */
+static int64_t fetch(struct copier *c)
+{
+	uint64_t dirty;
+	int r = fence_get_dirty(c->src, 0, c->regions, c->bits, 1, &dirty);
+
+	return r ? r : (int64_t)dirty;
+}
+
+static int verify(struct copier *c)
+{
+	char *other = NULL;
+	int r = 0;
+
+	if (posix_memalign((void **)&other, ALIGN, CHUNK))
+		return -ENOMEM;
+	for (uint64_t off = 0; off < c->bytes && !r; off += CHUNK) {
+		size_t n = c->bytes - off < CHUNK ? c->bytes - off : CHUNK;
+
+		if (pread(c->in, c->buf, n, (off_t)off) != (ssize_t)n ||
+		    pread(c->out, other, n, (off_t)off) != (ssize_t)n)
+			r = -EIO;
+		else if (memcmp(c->buf, other, n))
+			r = -EILSEQ;
+	}
+	free(other);
+	return r;
+}
+
+int fence_copy(const struct fence_device *src, const char *dst_path, const struct copy_opts *o,
+	       volatile sig_atomic_t *cancelled)
+{
+	struct copier c = { .src = src, .o = o, .in = -1, .out = -1 };
+	struct dm_fence_info info;
+	char src_path[160];
+	uint64_t dst_bytes = 0;
+	int64_t dirty, prev;
+	double t0, downtime = 0;
+	int r, round = 0;
+
+	cancel_flag = cancelled;
+	r = fence_status(src, &info);
+	if (r)
+		return r;
+	c.bytes = info.length * 512;
+	c.region = info.region_size * 512;
+	c.regions = info.regions;
+	c.words = (c.regions + 63) / 64;
+	snprintf(src_path, sizeof(src_path), "/dev/mapper/%s", src->name);
+	c.in = open(src_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	c.out = open(dst_path, O_RDWR | O_DIRECT | O_CLOEXEC);	/* read back by --verify */
+	if (c.in < 0 || c.out < 0) {
+		r = -errno;
+		fprintf(stderr, "fencectl: copy: cannot open %s: %s\n",
+			c.in < 0 ? src_path : dst_path, strerror(-r));
+		goto out;
+	}
+	if (ioctl(c.out, BLKGETSIZE64, &dst_bytes) || dst_bytes < c.bytes) {
+		fprintf(stderr, "fencectl: copy: %s is smaller than %s\n", dst_path, src->name);
+		r = -ENOSPC;
+		goto out;
+	}
+	c.bits = calloc(c.words, 8);
+	c.pending = calloc(c.words, 8);
+	if (!c.bits || !c.pending || posix_memalign((void **)&c.buf, ALIGN, CHUNK)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	c.start = now();
+
+	/* round 0: everything, after clearing what was dirty before */
+	dirty = fetch(&c);
+	if (dirty < 0) {
+		r = (int)dirty;
+		goto out;
+	}
+	t0 = now();
+	r = copy_range(&c, 0, c.bytes);
+	if (r)
+		goto out;
+	emit(&c, "precopy", round, c.regions, now() - t0);
+
+	/* pre-copy rounds until the dirty set stops shrinking */
+	prev = INT64_MAX;
+	for (round = 1; round <= o->max_rounds; round++) {
+		dirty = fetch(&c);
+		if (dirty < 0) {
+			r = (int)dirty;
+			goto out;
+		}
+		if ((uint64_t)dirty <= o->threshold || dirty >= prev) {
+			/* fetched and cleared: copied in the final round */
+			for (uint64_t w = 0; w < c.words; w++)
+				c.pending[w] |= c.bits[w];
+			break;
+		}
+		t0 = now();
+		r = copy_regions(&c, c.bits);
+		if (r)
+			goto out;
+		emit(&c, "precopy", round, (uint64_t)dirty, now() - t0);
+		prev = dirty;
+	}
+
+	/* stop and copy: drain the source, then the last dirty set */
+	t0 = now();
+	c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
+	r = fence_drain(src, 0, o->drain_timeout_ms, &info);
+	if (r)
+		goto out;
+	dirty = fetch(&c);
+	if (dirty < 0) {
+		r = (int)dirty;
+		goto out;
+	}
+	for (uint64_t w = 0; w < c.words; w++)
+		c.pending[w] |= c.bits[w];
+	dirty = 0;
+	for (uint64_t w = 0; w < c.words; w++)
+		dirty += __builtin_popcountll(c.pending[w]);
+	r = copy_regions(&c, c.pending);
+	if (r)
+		goto out;
+	if (fdatasync(c.out)) {
+		r = -errno;
+		goto out;
+	}
+	downtime = now() - t0;
+	emit(&c, "final", round, (uint64_t)dirty, downtime);
+	if (o->verify) {
+		r = verify(&c);
+		if (r) {
+			fprintf(stderr, "fencectl: copy: verify: %s\n", r == -EILSEQ ?
+				"the destination differs from the source" : strerror(-r));
+			goto out;
+		}
+	}
+	if (o->json) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "event", json_object_new_string("done"));
+		json_object_object_add(j, "rounds", json_object_new_int(round));
+		json_object_object_add(j, "bytes_copied", json_object_new_uint64(c.copied));
+		json_object_object_add(j, "downtime_ms", json_object_new_double(downtime * 1000));
+		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
+		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
+		json_object_object_add(j, "source_state",
+				       json_object_new_string(o->reopen ? "open" : "closed"));
+		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	} else {
+		fprintf(stderr, "%scopy done: %d rounds, %.1f MiB copied, final round %.0f ms%s\n",
+			isatty(2) ? "\n" : "", round, c.copied / 1048576.0, downtime * 1000,
+			o->verify ? ", verified" : "");
+	}
+	if (o->reopen)
+		r = fence_reopen(src, 0, &info);
+	c.closed_by_us = 0;
+out:
+	/*
+	 * Cancelled or failed after closing the source: let the VM write
+	 * again -- but never reopen a device someone fenced meanwhile.
+	 */
+	if (c.closed_by_us && (r || *cancelled) && !fence_status(src, &info) &&
+	    (info.state == DM_FENCE_STATE_CLOSING || info.state == DM_FENCE_STATE_CLOSED))
+		fence_reopen(src, 0, &info);
+	if (*cancelled && r)
+		r = -ECANCELED;
+	free(c.bits);
+	free(c.pending);
+	free(c.buf);
+	if (c.in >= 0)
+		close(c.in);
+	if (c.out >= 0)
+		close(c.out);
+	return r;
+}
