@@ -84,15 +84,17 @@ build_test_tools() {
 # Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land
 # in build/vm/<kver>-<suite>/.
 run_suite() {	# <kver> <suite> [VAR=value...]
-	local kver=$1 suite=$2 out=$VMS/$1-$2
+	local kver=$1 suite=$2 out=$VMS/$1-$2 grepo=$REPO
 	shift 2
+	# the guest mounts its own /tmp: it sees the host's at /run/host-tmp
+	case "$REPO" in /tmp/*) grepo=/run/host-tmp/${REPO#/tmp/} ;; esac
 	rm -rf "$out"
 	mkdir -p "$out"
 	{
 		echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 		local v
 		for v in "$@"; do printf 'export %q\n' "$v"; done
-		printf 'exec bash %q %q\n' "$REPO/tests/guest/runner.sh" "$suite"
+		printf 'exec bash %q %q\n' "$grepo/tests/guest/runner.sh" "$suite"
 	} > "$out/job.sh"
 	VM_TIMEOUT=${VM_TIMEOUT:-1500} "$REPO/tests/vm/run.sh" "$kver" "$out" > "$out/qemu.log" 2>&1
 }
