@@ -5,6 +5,9 @@
 # make check         install what is missing, build for both Debian kernels,
 #                    run every test in QEMU, print "N passed, N failed"
 # make bench         fio in the VM: raw device vs dm-linear vs dm-fence
+# make demo          see it work: the stale-write corruption, its prevention,
+#                    and a live storage migration, in a VM
+# make stress        the long scenarios (STRESS_S, FENCE_RACES, FUZZ_ITERS)
 # make install       install the module, header and tools on this host
 
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
@@ -14,7 +17,7 @@ PREFIX ?= /usr/local
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
 
-.PHONY: all module userspace check bench stress install clean
+.PHONY: all module userspace check bench stress demo install clean
 
 all: module userspace
 
@@ -39,6 +42,9 @@ bench:
 
 stress:
 	bash tests/stress.sh
+
+demo:
+	bash tests/demo.sh
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/$(KVER) modules_install
