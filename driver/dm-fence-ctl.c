@@ -48,6 +48,23 @@ static int fence_ctl_copy_out(void __user *uarg, const void *karg,
 		-EFAULT : 0;
 }
 
+/*
+ * Every call answers with the device's info, filled also when the call
+ * itself failed (a wait that timed out says what remains), and drops the
+ * reference the lookup took.
+ */
+static long fence_ctl_reply(struct fence_dev *fd, struct dm_fence_info *info,
+			    void __user *uarg, const void *karg, size_t ksize,
+			    u32 usize, int r)
+{
+	int c;
+
+	fence_dev_info(fd, info);
+	fence_dev_put(fd);
+	c = fence_ctl_copy_out(uarg, karg, ksize, usize);
+	return r ? r : c;
+}
+
 /* Check the header's flags and find the device, with a reference. */
 static int fence_ctl_lookup(const struct dm_fence_ioc_hdr *hdr, u32 known,
 			    struct fence_dev **fd)
@@ -94,9 +111,7 @@ static long fence_ctl_status(void __user *uarg)
 		r = fence_ctl_lookup(&a.hdr, 0, &fd);
 	if (r)
 		return r;
-	fence_dev_info(fd, &a.info);
-	fence_dev_put(fd);
-	return fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, 0);
 }
 
 static long fence_ctl_close(void __user *uarg)
@@ -104,7 +119,7 @@ static long fence_ctl_close(void __user *uarg)
 	struct dm_fence_close a;
 	struct fence_dev *fd;
 	u32 usize;
-	int r, c;
+	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (!r)
@@ -112,10 +127,7 @@ static long fence_ctl_close(void __user *uarg)
 	if (r)
 		return r;
 	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false);
-	fence_dev_info(fd, &a.info);
-	fence_dev_put(fd);
-	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
-	return r ? r : c;
+	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 static bool fence_ctl_not_closing(struct fence_dev *fd)
@@ -133,7 +145,7 @@ static long fence_ctl_drain(void __user *uarg)
 	struct dm_fence_drain a;
 	struct fence_dev *fd;
 	u32 usize;
-	int r, c;
+	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (!r && a.reserved)
@@ -150,10 +162,7 @@ static long fence_ctl_drain(void __user *uarg)
 		if (!r && READ_ONCE(fd->state) != FENCE_CLOSED)
 			r = -EBUSY;
 	}
-	fence_dev_info(fd, &a.info);
-	fence_dev_put(fd);
-	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
-	return r ? r : c;
+	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 static long fence_ctl_reopen(void __user *uarg)
@@ -161,7 +170,7 @@ static long fence_ctl_reopen(void __user *uarg)
 	struct dm_fence_reopen a;
 	struct fence_dev *fd;
 	u32 usize;
-	int r, c;
+	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (!r)
@@ -169,10 +178,7 @@ static long fence_ctl_reopen(void __user *uarg)
 	if (r)
 		return r;
 	r = fence_dev_reopen(fd, a.hdr.flags & DM_FENCE_REOPEN_FORCE);
-	fence_dev_info(fd, &a.info);
-	fence_dev_put(fd);
-	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
-	return r ? r : c;
+	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 static long fence_ctl_fence(void __user *uarg)
@@ -180,7 +186,7 @@ static long fence_ctl_fence(void __user *uarg)
 	struct dm_fence_fence a;
 	struct fence_dev *fd;
 	u32 usize;
-	int r, c;
+	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (!r && (a.reserved || !a.generation ||
@@ -194,10 +200,7 @@ static long fence_ctl_fence(void __user *uarg)
 	r = fence_dev_fence(fd, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
 		r = fence_ctl_wait(fd, fence_ctl_no_stale, a.timeout_ms);
-	fence_dev_info(fd, &a.info);
-	fence_dev_put(fd);
-	c = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
-	return r ? r : c;
+	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 /*

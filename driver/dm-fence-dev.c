@@ -522,6 +522,7 @@ void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
 	c->generation = fd->generation;
 	c->held = fd->nr_held;
 	c->flush_errors = fd->flush_errors;
+	c->close_fail = fd->close_fail;
 	ep = rcu_dereference_protected(fd->live, lockdep_is_held(&fd->lock));
 	if (ep)
 		inflight += fence_epoch_sum(ep);
@@ -557,10 +558,8 @@ void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info)
 	info->flush_errors = c.flush_errors;
 	info->region_size = 1ULL << fd->bitmap.region_shift;
 	info->length = fd->len;
-	spin_lock_irq(&fd->lock);
-	if (fd->close_fail)
+	if (c.close_fail)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
-	spin_unlock_irq(&fd->lock);
 	mutex_lock(&fd->target_mutex);
 	fc = list_first_entry_or_null(&fd->targets, struct fence_c, fd_list);
 	if (fc && fc->fence_reads)

@@ -233,10 +233,9 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 {
 	struct fence_c *fc = ti->private;
 	struct fence_pb *pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
+	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
 	pb->requeue = false;
-	pb->sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	pb->nr_sectors = bio_sectors(bio);
 	fence_remap(fc, bio);
 
 	if (!fence_bio_is_write(bio)) {
@@ -247,6 +246,9 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_REMAPPED;
 	}
 
+	/* the bitmap needs the range at completion, when the iter is spent */
+	pb->sector = sector;
+	pb->nr_sectors = bio_sectors(bio);
 	if (likely(fence_dev_try_count(fc->fd, pb))) {
 		fence_pb_mark(fc->fd, pb);
 		return DM_MAPIO_REMAPPED;

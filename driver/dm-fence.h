@@ -129,6 +129,7 @@ struct fence_counts {
 	u64 late_completions;
 	u64 failed_writes;
 	u64 flush_errors;
+	bool close_fail;
 	u64 dirty;
 	u64 regions;
 };

@@ -131,6 +131,18 @@ static int copy_regions(struct copier *c, const uint64_t *bits)
 	return 0;
 }
 
+/* Add this round's set to what the final round must copy; returns its size. */
+static uint64_t merge_pending(struct copier *c)
+{
+	uint64_t n = 0;
+
+	for (uint64_t w = 0; w < c->words; w++) {
+		c->pending[w] |= c->bits[w];
+		n += __builtin_popcountll(c->pending[w]);
+	}
+	return n;
+}
+
 /* Fetch and clear the dirty set into c->bits; returns the count or -errno. */
 static int64_t fetch(struct copier *c)
 {
@@ -223,8 +235,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		}
 		if ((uint64_t)dirty <= o->threshold || dirty >= prev) {
 			/* fetched and cleared: copied in the final round */
-			for (uint64_t w = 0; w < c.words; w++)
-				c.pending[w] |= c.bits[w];
+			merge_pending(&c);
 			break;
 		}
 		t0 = now();
@@ -246,11 +257,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		r = (int)dirty;
 		goto out;
 	}
-	for (uint64_t w = 0; w < c.words; w++)
-		c.pending[w] |= c.bits[w];
-	dirty = 0;
-	for (uint64_t w = 0; w < c.words; w++)
-		dirty += __builtin_popcountll(c.pending[w]);
+	dirty = (int64_t)merge_pending(&c);
 	r = copy_regions(&c, c.pending);
 	if (r)
 		goto out;
