@@ -8,6 +8,14 @@
  * set copied (the only downtime), optionally verified, and the source left
  * closed for the caller to switch the VM over (or reopened with --reopen).
  * A signal at any point reopens the source if the copy closed it.
+ *
+ * If someone fences the source meanwhile (a failover elsewhere), the copy
+ * says so at once and finishes without pre-copy or drain: no write of this
+ * host can land any more but the writes that were already below, so it
+ * waits for those (stale_inflight 0), and copies their regions, which their
+ * late completions marked dirty.  DST then holds everything this host ever
+ * wrote, and the copy returns -ESTALE: not a hand-over, since the new owner
+ * of the generation may write the source.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +49,7 @@ struct copier {
 	uint64_t copied;		/* bytes written to DST */
 	double start;
 	int closed_by_us;
+	int fenced;			/* the source was seen fenced */
 };
 
 static double now(void)
@@ -77,6 +86,68 @@ static void emit(const struct copier *c, const char *event, int round, uint64_t 
 	}
 }
 
+static void emit_fenced(const struct copier *c, const struct dm_fence_info *info)
+{
+	if (c->o->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("fenced"));
+		json_object_object_add(o, "generation", json_object_new_uint64(info->generation));
+		json_object_object_add(o, "stale_inflight",
+				       json_object_new_uint64(info->stale_inflight));
+		json_object_object_add(o, "late_completions",
+				       json_object_new_uint64(info->late_completions));
+		json_object_object_add(o, "bytes_copied", json_object_new_uint64(c->copied));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fflush(stdout);
+		json_object_put(o);
+	} else {
+		fprintf(stderr, "%ssource fenced (generation %" PRIu64 ", %" PRIu64
+			" stale writes below): copying what this host wrote, no hand-over\n",
+			isatty(2) ? "\n" : "", (uint64_t)info->generation,
+			(uint64_t)info->stale_inflight);
+	}
+}
+
+/* Report the first time the source is seen fenced. */
+static int check_fenced(struct copier *c)
+{
+	struct dm_fence_info info;
+	int r;
+
+	if (c->fenced)
+		return 0;
+	r = fence_status(c->src, &info);
+	if (r || info.state != DM_FENCE_STATE_FENCED)
+		return r;
+	c->fenced = 1;
+	emit_fenced(c, &info);
+	return 0;
+}
+
+/*
+ * After a fence: wait until no write of an older generation is below, so
+ * that every late completion has marked its regions.  Polled: the kernel
+ * only waits for this inside FENCE, which would raise the generation again.
+ */
+static int wait_stale_done(struct copier *c)
+{
+	double deadline = now() + c->o->drain_timeout_ms / 1000.0;
+	struct dm_fence_info info;
+	int r;
+
+	for (;;) {
+		r = fence_status(c->src, &info);
+		if (r || !info.stale_inflight)
+			return r;
+		if (*cancel_flag)
+			return -EINTR;
+		if (c->o->drain_timeout_ms && now() > deadline)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+}
+
 /* Copy bytes [off, off + len) from SRC to DST, honouring --rate. */
 static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 {
@@ -86,6 +157,9 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 
 		if (*cancel_flag)
 			return -EINTR;
+		r = check_fenced(c);
+		if (r)
+			return r;
 		r = pread(c->in, c->buf, n, (off_t)off);
 		if (r != (ssize_t)n)
 			return r < 0 ? -errno : -EIO;
@@ -227,7 +301,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 
 	/* pre-copy rounds until the dirty set stops shrinking */
 	prev = INT64_MAX;
-	for (round = 1; round <= o->max_rounds; round++) {
+	for (round = 1; round <= o->max_rounds && !c.fenced; round++) {
 		dirty = fetch(&c);
 		if (dirty < 0) {
 			r = (int)dirty;
@@ -248,10 +322,20 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 
 	/* stop and copy: drain the source, then the last dirty set */
 	t0 = now();
-	c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
-	r = fence_drain(src, 0, o->drain_timeout_ms, &info);
-	if (r)
-		goto out;
+	if (!c.fenced) {
+		c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
+		r = fence_drain(src, 0, o->drain_timeout_ms, &info);
+		/* refused or given up because the source was fenced */
+		if (r == -EBUSY && !check_fenced(&c) && c.fenced)
+			r = 0;
+		if (r)
+			goto out;
+	}
+	if (c.fenced) {
+		r = wait_stale_done(&c);
+		if (r)
+			goto out;
+	}
 	dirty = fetch(&c);
 	if (dirty < 0) {
 		r = (int)dirty;
@@ -265,6 +349,9 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		r = -errno;
 		goto out;
 	}
+	r = check_fenced(&c);
+	if (r)
+		goto out;
 	downtime = now() - t0;
 	emit(&c, "final", round, (uint64_t)dirty, downtime);
 	if (o->verify) {
@@ -285,14 +372,17 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
 		json_object_object_add(j, "source_state",
-				       json_object_new_string(o->reopen ? "open" : "closed"));
+				       json_object_new_string(c.fenced ? "fenced" :
+							      o->reopen ? "open" : "closed"));
 		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	} else {
 		fprintf(stderr, "%scopy done: %d rounds, %.1f MiB copied, final round %.0f ms%s\n",
 			isatty(2) ? "\n" : "", round, c.copied / 1048576.0, downtime * 1000,
 			o->verify ? ", verified" : "");
 	}
-	if (o->reopen)
+	if (c.fenced)
+		r = -ESTALE;
+	else if (o->reopen)
 		r = fence_reopen(src, 0, &info);
 	c.closed_by_us = 0;
 out:

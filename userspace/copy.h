@@ -19,10 +19,12 @@ struct copy_opts {
 };
 
 /*
- * Returns 0, or -errno: -ETIMEDOUT (drain timed out), -ECANCELED (a signal
- * set *cancelled), -EBUSY (the source was fenced), -EILSEQ (verify found a
- * difference).  On every failure the source is open again if the copy had
- * closed it.
+ * Returns 0, or -errno: -ETIMEDOUT (drain, or the stale writes after a
+ * fence, timed out), -ECANCELED (a signal set *cancelled), -ESTALE (the
+ * source was fenced: DST holds all this host wrote, late completions
+ * included, but it is no hand-over), -EILSEQ (verify found a difference).
+ * On every failure the source is open again if the copy had closed it and
+ * nobody fenced it.
  */
 int fence_copy(const struct fence_device *src, const char *dst_path,
 	       const struct copy_opts *o, volatile sig_atomic_t *cancelled);

@@ -35,6 +35,7 @@ enum {
 	EXIT_TIMEOUT = 3,
 	EXIT_REFUSED = 4,
 	EXIT_CANCELLED = 5,	/* copy: a signal cancelled it, the source is open */
+	EXIT_FENCED = 6,	/* copy: complete, but the source was fenced meanwhile */
 };
 
 static int json_output;
@@ -54,7 +55,7 @@ static const char usage_text[] =
 	"                                    live-copy DEV onto block device DST\n"
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
 	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
-	"      5 copy cancelled\n";
+	"      5 copy cancelled, 6 copy complete but the source was fenced\n";
 
 static int usage(const char *why)
 {
@@ -418,6 +419,8 @@ int main(int argc, char **argv)
 		r = fence_copy(&dev, argv[optind + 1], &co, &interrupted);
 		if (r == -ECANCELED)
 			return EXIT_CANCELLED;
+		if (r == -ESTALE)
+			return EXIT_FENCED;
 		if (r)
 			fprintf(stderr, "fencectl: %s: copy: %s\n", dev.name, strerror(-r));
 		return r == -ENOSPC || r == -ENOENT ? EXIT_USAGE : exit_for(r);

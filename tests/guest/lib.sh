@@ -66,6 +66,20 @@ field_is() {	# <name> <field> <value>: for wait_until
 	[ "$(field "$1" "$2")" = "$3" ]
 }
 
+dirty_regions() {	# <name>: the dirty count, without "/regions"
+	local d
+	d=$(field "$1" dirty)
+	echo "${d%/*}"
+}
+
+dirty_is() {	# <name> <count>: for wait_until
+	[ "$(dirty_regions "$1")" = "$2" ]
+}
+
+dirty_above() {	# <name> <count>: for wait_until
+	[ "$(dirty_regions "$1")" -gt "$2" ]
+}
+
 # Wait for the device-mapper event that accompanies state $2, not by
 # polling: `dmsetup wait` returns when the event counter moves past the
 # one we saw, and we re-check the state after every event.

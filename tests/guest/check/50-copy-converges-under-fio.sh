@@ -14,7 +14,7 @@ fio --name=vm --filename=/dev/mapper/vm --direct=1 --ioengine=libaio \
 	--rw=randwrite --bs=4k --iodepth=8 --size=64m --offset=256m \
 	--rate=4m --time_based --runtime=600 --output=/tmp/fio.out &
 fio_pid=$!
-wait_until 10 test "$(field vm dirty)" != "0/16384" || fail "fio is not writing"
+wait_until 10 dirty_above vm 0 || fail "fio is not writing"
 
 "$FENCECTL" --json copy vm "$dst" --verify --drain-timeout 30000 > /tmp/copy.json ||
 	{ cat /tmp/copy.json; fail "copy failed"; }

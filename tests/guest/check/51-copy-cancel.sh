@@ -1,6 +1,7 @@
 # A copy cancelled by a signal leaves the source in business: during the
-# pre-copy (slowed with --rate), and while draining (a write stuck below
-# on dm-delay): exit 5, the source open again, the write held meanwhile
+# pre-copy (slowed with --rate), while draining (a write stuck below on
+# dm-delay), and in the final round (the source closed, the last dirty set
+# being copied): exit 5, the source open again, the write held meanwhile
 # lands, nothing lost.  A drain that times out does the same with exit 3.
 . "$REPO/tests/guest/lib.sh"
 load_fence
@@ -48,3 +49,28 @@ rc=0
 "$FENCECTL" copy vm "$dst" --drain-timeout 500 2>/dev/null || rc=$?
 expect_eq "$rc" 3 "exit code of a copy whose drain timed out"
 expect_field vm state open
+wait $INFLIGHT_PID || true
+dmsetup remove vm
+dmsetup remove dly
+
+# final round: round 0 runs at 8 MiB/s while 48 MiB are written, so the
+# final round has 48 MiB to copy (6 s) after the source is closed
+fence_create vm "$src"
+dd if=/dev/zero of=/dev/mapper/vm bs=64k count=1 oflag=direct status=none
+"$FENCECTL" copy vm "$dst" --max-rounds 0 --rate 8 2>/tmp/copy.err &
+c=$!
+wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap: $(fence_status vm) $(cat /tmp/copy.err /tmp/copy.json 2>/dev/null)"
+random_file /tmp/final $((48 * 1024))
+dd if=/tmp/final of=/dev/mapper/vm bs=1M oflag=direct status=none
+wait_until 30 field_is vm state closed || fail "copy never drained: $(fence_status vm)"
+write_block_bg /dev/mapper/vm 15000 /tmp/held
+w=$!
+wait_until 10 field_is vm held 1 || fail "write during the final round not held"
+kill -INT $c
+rc=0
+wait $c || rc=$?
+expect_eq "$rc" 5 "exit code of a copy cancelled in the final round"
+expect_field vm state open
+wait $w || fail "the held write failed"
+expect_eq "$(block_sum /dev/mapper/vm 15000)" "$(file_sum /tmp/held)" "held write landed after the cancel"
+expect_eq "$(sum_range /dev/mapper/vm 0 $((48 * 2048)))" "$(file_sum /tmp/final)" "data written before the final round"
