@@ -1,0 +1,75 @@
+# contrib/fence_dmfence speaks the fence-agents protocol (key=value on
+# stdin, or getopt arguments): metadata is fence-agents XML; status is ON
+# (0) while the devices are open, OFF (2) once fenced with nothing stale
+# below; off fences every device, waits for the write below and fails when
+# it stays there; on reopens; another node is reached over ssh.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+agent=$REPO/contrib/fence_dmfence
+export LOCAL_SSH_LOG=/tmp/ssh.log
+
+disk=$(nullb_create shared 16)
+delay_create slow "$disk" 1500
+fence_create a /dev/mapper/slow
+fence_create b "$disk"
+run_agent() {	# key=value... on stdin, as stonith-ng does
+	printf '%s\n' "fencectl_path=$FENCECTL" "$@" | "$agent"
+}
+
+"$agent" -o metadata > /tmp/meta.xml || fail "metadata"
+python3 - /tmp/meta.xml <<'PY' || fail "metadata: $(cat /tmp/meta.xml)"
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+assert r.tag == "resource-agent" and r.get("name") == "fence_dmfence", r.attrib
+params = {p.get("name"): p for p in r.iter("parameter")}
+for name in ("action", "devices", "plug", "power_timeout"):
+    assert params[name].find("getopt").get("mixed"), name
+    assert params[name].find("shortdesc").text, name
+actions = {a.get("name"): a.attrib for a in r.iter("action")}
+assert {"on", "off", "status", "monitor", "metadata", "validate-all"} <= set(actions), actions
+assert actions["on"].get("on_target") == "1", actions["on"]
+PY
+
+expect_exit 0 run_agent action=status devices=a,b
+expect_exit 0 "$agent" -o monitor -d a,b --fencectl-path="$FENCECTL"
+expect_exit 1 run_agent action=status devices=a,nosuch
+expect_exit 1 run_agent action=off
+
+# off with a write 1.5 s below a: both fenced, the agent waits for it
+random_file /tmp/w 4
+write_in_flight a 2 /tmp/w
+w=$INFLIGHT_PID
+run_agent action=off devices=a,b power_timeout=10 > /tmp/off.out || fail "off: $(cat /tmp/off.out)"
+grep -q "Success: Powered OFF" /tmp/off.out || fail "off said: $(cat /tmp/off.out)"
+expect_field a state fenced
+expect_field a stale 0
+expect_field a late 1
+expect_field b state fenced
+wait $w || true
+expect_exit 2 run_agent action=status devices=a,b
+expect_exit 0 run_agent action=off devices=a,b		# already off: stays off
+expect_field a generation 2
+if dd if=/tmp/w of=/dev/mapper/b bs=4k count=1 oflag=direct status=none 2>/dev/null; then
+	fail "a write passed a fenced device"
+fi
+
+# on (unfence): reopened, writes pass
+expect_exit 0 run_agent action=on devices=a,b
+expect_field a state open
+expect_exit 0 run_agent action=status devices=a,b
+
+# off while a write stays below (5 s) longer than power_timeout: failure
+delay_create slower "$disk" 5000
+fence_create c /dev/mapper/slower
+write_in_flight c 3 /tmp/w
+w=$INFLIGHT_PID
+expect_exit 1 run_agent action=off devices=c power_timeout=0.3
+expect_field c state fenced
+expect_exit 0 run_agent action=status devices=c	# stale write below: not OFF
+wait $w || true
+expect_exit 2 run_agent action=status devices=c
+
+# another node: the same calls over ssh
+expect_exit 0 run_agent action=on devices=a plug=node2 "ssh_path=$REPO/tests/guest/tools/local-ssh"
+expect_field a state open
+expect_eq "$(cat /tmp/ssh.log)" node2 "ssh went to"
