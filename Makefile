@@ -8,16 +8,19 @@
 # make demo          see it work: the stale-write corruption, its prevention,
 #                    and a live storage migration, in a VM
 # make stress        the long scenarios (STRESS_S, FENCE_RACES, FUZZ_ITERS)
-# make install       install the module, header and tools on this host
+# make install       install the module, header, tools, man page and the
+#                    contrib host integration (DESTDIR, PREFIX honoured)
+# make dkms-install  register the module with dkms: rebuilt for new kernels
 
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 KVER ?= $(shell basename $$(dirname $(KDIR)) 2>/dev/null)
 BUILD ?= build
 PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
 
-.PHONY: all module userspace check bench stress demo install clean
+.PHONY: all module userspace check bench stress demo install dkms-source dkms-install clean
 
 all: module userspace
 
@@ -47,10 +50,28 @@ demo:
 	bash tests/demo.sh
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/$(KVER) modules_install
-	depmod -a $(KVER)
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/$(KVER) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	install -D -m 0644 uapi/linux/dm-fence.h $(DESTDIR)$(PREFIX)/include/linux/dm-fence.h
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	install -D -m 0755 contrib/dm-fence-migrate $(DESTDIR)$(PREFIX)/sbin/dm-fence-migrate
+	# the agent and the hook run with the caller's PATH: give them fencectl's
+	for f in sbin/fence_dmfence share/dm-fence/libvirt-hook-qemu; do \
+		install -D -m 0755 contrib/$${f##*/} $(DESTDIR)$(PREFIX)/$$f && \
+		sed -i 's|/usr/local/sbin/fencectl|$(PREFIX)/sbin/fencectl|' \
+			$(DESTDIR)$(PREFIX)/$$f || exit 1; \
+	done
+	install -D -m 0644 Documentation/dm-fence.rst $(DESTDIR)$(PREFIX)/share/doc/dm-fence/dm-fence.rst
+
+# dkms builds from /usr/src/dm-fence-<version>: the module's sources only.
+dkms-source:
+	rm -rf $(DESTDIR)/usr/src/dm-fence-$(VERSION)
+	mkdir -p $(DESTDIR)/usr/src/dm-fence-$(VERSION)
+	cp -a Kbuild driver uapi dkms.conf $(DESTDIR)/usr/src/dm-fence-$(VERSION)/
+
+dkms-install: dkms-source
+	dkms install -m dm-fence -v $(VERSION)
 
 clean:
 	rm -rf $(BUILD)

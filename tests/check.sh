@@ -63,6 +63,16 @@ for k in $KERNELS; do
 	report "$k" sparse-C=2 $? "$log"
 done
 
+# --- packaging: make install into a DESTDIR, dkms builds for each kernel -------
+log=$BUILD/make-install.log
+"$REPO/tests/host/make-install.sh" > "$log" 2>&1
+report host make-install $? "$log"
+for k in $KERNELS; do
+	log=$BUILD/dkms-$k.log
+	"$REPO/tests/host/dkms-build.sh" "$k" > "$log" 2>&1
+	report "$k" dkms-build $? "$log"
+done
+
 # --- the in-guest suite on each kernel ------------------------------------------
 for k in $KERNELS; do
 	if [ ! -f "$BUILD/$k/dm-fence.ko" ]; then

@@ -10,7 +10,7 @@ VMS=$BUILD/vm
 HOST_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils fio dmsetup sparse kmod
 	make gcc libc6-dev linux-source-6.1 libdevmapper-dev libjson-c-dev pkg-config
 	util-linux coreutils procps python3 gcc-multilib
-	nfs-kernel-server rpcbind iproute2 e2fsprogs"
+	nfs-kernel-server rpcbind iproute2 e2fsprogs dkms groff-base"
 
 apt_updated=
 apt_update_once() {

@@ -1,0 +1,25 @@
+#!/bin/bash
+# make install into a DESTDIR for each kernel: the module (depmod knows it),
+# the uapi header, fencectl and its man page, the contrib host integration
+# with the installed fencectl's path; nothing outside DESTDIR.
+set -euo pipefail
+source "$(dirname "$0")/../host-lib.sh"
+dest=$BUILD/install-root
+rm -rf "$dest"
+for k in $(kernel_61) $(kernel_612); do
+	make -C "$REPO" --no-print-directory install KDIR="/lib/modules/$k/build" \
+		DESTDIR="$dest" PREFIX=/usr > /dev/null
+	ls "$dest/lib/modules/$k/updates/"dm-fence.ko* > /dev/null
+	grep -q '^updates/dm-fence.ko' "$dest/lib/modules/$k/modules.dep"
+done
+for f in usr/include/linux/dm-fence.h usr/sbin/fencectl usr/share/man/man8/fencectl.8 \
+	usr/sbin/fence_dmfence usr/sbin/dm-fence-migrate usr/share/dm-fence/libvirt-hook-qemu; do
+	[ -s "$dest/$f" ] || { echo "missing: $f"; exit 1; }
+done
+for f in usr/sbin/fence_dmfence usr/share/dm-fence/libvirt-hook-qemu; do
+	grep -q '"/usr/sbin/fencectl"' "$dest/$f" || { echo "$f: fencectl path not set"; exit 1; }
+done
+man -l "$dest/usr/share/man/man8/fencectl.8" > /dev/null 2>&1 ||
+	groff -man -Tutf8 "$dest/usr/share/man/man8/fencectl.8" > /dev/null
+"$dest/usr/sbin/fence_dmfence" -o metadata | grep -q '<resource-agent name="fence_dmfence"'
+echo "make install: ok"
