@@ -118,9 +118,13 @@ static void fence_epoch_retire(struct fence_epoch *ep)
 {
 	struct fence_dev *fd = ep->fd;
 
-	synchronize_rcu();
+	/*
+	 * Expedited, as dm core does when it swaps tables: a close or fence
+	 * is rare, and its caller (a migration's downtime) is waiting.
+	 */
+	synchronize_rcu_expedited();
 	WRITE_ONCE(ep->retired, true);
-	synchronize_rcu();
+	synchronize_rcu_expedited();
 	fence_epoch_check(ep);
 
 	/*

@@ -50,6 +50,7 @@ struct copier {
 	double start;
 	int closed_by_us;
 	int fenced;			/* the source was seen fenced */
+	double checked;			/* when the state was last read */
 };
 
 static double now(void)
@@ -109,14 +110,19 @@ static void emit_fenced(const struct copier *c, const struct dm_fence_info *info
 	}
 }
 
-/* Report the first time the source is seen fenced. */
-static int check_fenced(struct copier *c)
+/*
+ * Report the first time the source is seen fenced.  Read at most every
+ * 50 ms unless @now_please: the final round's many small ranges would
+ * otherwise spend as long asking as copying.
+ */
+static int check_fenced(struct copier *c, int now_please)
 {
 	struct dm_fence_info info;
 	int r;
 
-	if (c->fenced)
+	if (c->fenced || (!now_please && now() - c->checked < 0.05))
 		return 0;
+	c->checked = now();
 	r = fence_status(c->src, &info);
 	if (r || info.state != DM_FENCE_STATE_FENCED)
 		return r;
@@ -157,7 +163,7 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 
 		if (*cancel_flag)
 			return -EINTR;
-		r = check_fenced(c);
+		r = check_fenced(c, 0);
 		if (r)
 			return r;
 		r = pread(c->in, c->buf, n, (off_t)off);
@@ -254,7 +260,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	char src_path[160];
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
-	double t0, downtime = 0;
+	double t0, downtime = 0, drain_time = 0;
 	int r, round = 0;
 
 	cancel_flag = cancelled;
@@ -326,7 +332,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
 		r = fence_drain(src, 0, o->drain_timeout_ms, &info);
 		/* refused or given up because the source was fenced */
-		if (r == -EBUSY && !check_fenced(&c) && c.fenced)
+		if (r == -EBUSY && !check_fenced(&c, 1) && c.fenced)
 			r = 0;
 		if (r)
 			goto out;
@@ -336,6 +342,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		if (r)
 			goto out;
 	}
+	drain_time = now() - t0;
 	dirty = fetch(&c);
 	if (dirty < 0) {
 		r = (int)dirty;
@@ -349,7 +356,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		r = -errno;
 		goto out;
 	}
-	r = check_fenced(&c);
+	r = check_fenced(&c, 1);
 	if (r)
 		goto out;
 	downtime = now() - t0;
@@ -369,6 +376,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "rounds", json_object_new_int(round));
 		json_object_object_add(j, "bytes_copied", json_object_new_uint64(c.copied));
 		json_object_object_add(j, "downtime_ms", json_object_new_double(downtime * 1000));
+		json_object_object_add(j, "drain_ms", json_object_new_double(drain_time * 1000));
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
 		json_object_object_add(j, "source_state",
