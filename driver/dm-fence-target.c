@@ -462,17 +462,26 @@ static struct target_type fence_target = {
 
 static int __init dm_fence_init(void)
 {
-	int r = dm_register_target(&fence_target);
+	int r = fence_dev_caches_init();
 
+	if (r < 0)
+		return r;
+	r = dm_register_target(&fence_target);
 	if (r < 0) {
 		DMERR("register failed %d", r);
-		return r;
+		goto bad_register;
 	}
 	r = fence_ctl_init();
 	if (r < 0) {
 		DMERR("control device registration failed %d", r);
-		dm_unregister_target(&fence_target);
+		goto bad_ctl;
 	}
+	return 0;
+
+bad_ctl:
+	dm_unregister_target(&fence_target);
+bad_register:
+	fence_dev_caches_exit();
 	return r;
 }
 
@@ -482,6 +491,7 @@ static void __exit dm_fence_exit(void)
 	dm_unregister_target(&fence_target);
 	/* epochs are freed by RCU callbacks: let them run before unload */
 	rcu_barrier();
+	fence_dev_caches_exit();
 }
 
 module_init(dm_fence_init);

@@ -161,6 +161,8 @@ void fence_dev_resume(struct fence_dev *fd);
 void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c);
 void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info);
 u64 fence_dev_stale_inflight(struct fence_dev *fd);
+int fence_dev_caches_init(void);
+void fence_dev_caches_exit(void);
 struct fence_dev *fence_dev_get(dev_t devt);
 void fence_dev_put(struct fence_dev *fd);
 

@@ -8,6 +8,7 @@
 load_fence
 migrate=$REPO/contrib/dm-fence-migrate
 export FENCECTL VIRSH=true SSH=$REPO/tests/guest/tools/local-ssh LOCAL_SSH_LOG=/tmp/ssh.log
+rm -f /tmp/ssh.log
 
 disk=$(nullb_create shared 16)
 delay_create slow "$disk" 3000

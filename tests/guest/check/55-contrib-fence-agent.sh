@@ -7,6 +7,7 @@
 load_fence
 agent=$REPO/contrib/fence_dmfence
 export LOCAL_SSH_LOG=/tmp/ssh.log
+rm -f /tmp/ssh.log
 
 disk=$(nullb_create shared 16)
 delay_create slow "$disk" 1500
