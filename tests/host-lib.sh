@@ -79,6 +79,9 @@ build_test_tools() {
 		gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
 			-o "$BUILD/tools/$t" "$REPO/tests/guest/tools/$t.c" || return 1
 	done
+	# shellcheck disable=SC2046 # pkg-config prints several words
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$BUILD/tools/table_fuzz" \
+		"$REPO/tests/guest/tools/table_fuzz.c" $(pkg-config --cflags --libs devmapper) || return 1
 }
 
 # Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land
