@@ -1,30 +1,35 @@
 #!/bin/bash
 # make stress: the long-running slices of the check scenarios, with bigger
-# knobs, on both kernels: fence races, the ioctl fuzzer, the dirty-bitmap
-# race, close/reopen cycles under fio, the NFS scenario.  STRESS_S scales
-# the fio-driven scenarios (seconds each), FENCE_RACES and FUZZ_ITERS the
-# counted ones.  Prints each scenario's figures and "N passed, N failed".
+# knobs, on both kernels: fence races, the ioctl and table/message fuzzers,
+# the dirty-bitmap race, close/reopen cycles under fio, the NFS scenario,
+# dm-flakey below under fio, control storms under fio, and the leak check
+# (devices and close/reopen/fence cycles against the module's slab caches).
+# STRESS_S scales the fio-driven scenarios (seconds each), FENCE_RACES,
+# FUZZ_ITERS (each fuzzer) and LEAK_CYCLES the counted ones.  Prints each
+# scenario's figures and "N passed, N failed".
 set -uo pipefail
 source "$(dirname "$0")/host-lib.sh"
 STRESS_S=${STRESS_S:-120}
 FENCE_RACES=${FENCE_RACES:-1000}
 FUZZ_ITERS=${FUZZ_ITERS:-100000}
+LEAK_CYCLES=${LEAK_CYCLES:-300}
 SEED=${SEED:-$RANDOM}
 
 install_host > "$BUILD/install.log" 2>&1 || { cat "$BUILD/install.log"; exit 1; }
 make -C "$REPO" --no-print-directory userspace > "$BUILD/userspace.log" 2>&1 || exit 1
 build_test_tools > "$BUILD/test-tools.log" 2>&1 || exit 1
 passed=0 failed=0
-echo "stress: STRESS_S=$STRESS_S FENCE_RACES=$FENCE_RACES FUZZ_ITERS=$FUZZ_ITERS SEED=$SEED"
+echo "stress: STRESS_S=$STRESS_S FENCE_RACES=$FENCE_RACES FUZZ_ITERS=$FUZZ_ITERS LEAK_CYCLES=$LEAK_CYCLES SEED=$SEED"
 for k in $KERNELS; do
 	build_module "$k" > "$BUILD/build-$k.log" 2>&1 || exit 1
-	VM_TIMEOUT=$((STRESS_S * 60 + FENCE_RACES * 10 + FUZZ_ITERS / 10 + 1800)) \
-	run_suite "$k" check ONLY="17 22 34 35 43 44" \
-		TEST_TIMEOUT=$((STRESS_S * 10 + FENCE_RACES * 10 + FUZZ_ITERS / 10 + 600)) \
-		FIO_S="$STRESS_S" FENCE_RACES="$FENCE_RACES" \
-		FUZZ_ITERS="$FUZZ_ITERS" SEED="$SEED"
+	VM_TIMEOUT=$((STRESS_S * 60 + FENCE_RACES * 10 + FUZZ_ITERS / 10 + LEAK_CYCLES * 3 + 1800)) \
+	run_suite "$k" check ONLY="17 22 34 35 43 44 60 63 64 65 66" \
+		TEST_TIMEOUT=$((STRESS_S * 10 + FENCE_RACES * 10 + FUZZ_ITERS / 10 + LEAK_CYCLES * 3 + 600)) \
+		FIO_S="$STRESS_S" FENCE_RACES="$FENCE_RACES" FUZZ_ITERS="$FUZZ_ITERS" \
+		TABLE_FUZZ_ITERS="$FUZZ_ITERS" LEAK_CYCLES="$LEAK_CYCLES" LEAK_BATCH=250 NFS_RACES=$((FENCE_RACES / 20 + 1)) SEED="$SEED"
 	out=$VMS/$k-check
-	grep -h -E '^(iterations=|rounds=|ioctl fuzz:|# [0-9]+ cycles|fence race:)' "$out"/*.log | sed "s/^/$k: /"
+	grep -h -E '^(iterations=|rounds=|ioctl fuzz:|table fuzz:|# [0-9]+ cycles|fence race:|# fio saw|# baseline|worker|# [0-9]+ close)' \
+		"$out"/*.log | sed "s/^/$k: /"
 	while read -r -a r; do
 		case "${r[0]}" in
 		ok) passed=$((passed + 1)); echo "$k ${r[1]} ok" ;;

@@ -10,9 +10,14 @@ Each writer owns a disjoint set of blocks and writes one block at a time,
 so for every block the writes are ordered and "the last successful write"
 is well defined.
 
-usage: fence_race.py <dm name> <iterations> <seed>
+usage: fence_race.py <dm name> <iterations> <seed> <backing> [<blocks>]
 The device must be open with generation 1 at the start of each iteration;
 the script fences it to 2, 3, ...  (it reopens it after each iteration).
+
+With RACE_OUTAGE_CMD and RACE_RESTORE_CMD set (e.g. an NFS server that
+stops answering and answers again), each iteration also takes the storage
+away at a random moment before the fence and gives it back at a random
+moment after it, so that the writes caught below complete late.
 """
 import mmap
 import os
@@ -109,8 +114,15 @@ def iteration(name, backing, nblocks, it, rng):
     for w in writers:
         w.start()
     time.sleep(rng.uniform(0.05, 0.8))            # a random moment
+    outage, restore = os.environ.get("RACE_OUTAGE_CMD"), os.environ.get("RACE_RESTORE_CMD")
+    if outage:
+        subprocess.run(outage, shell=True, check=True)
+        time.sleep(rng.uniform(0, 0.5))           # writes pile up below
     dm("message", name, "0", "fence", str(gen + 1))
     after = status(name)
+    if restore:
+        time.sleep(rng.uniform(0.2, 1.5))
+        subprocess.run(restore, shell=True, check=True)
     # every writer goes on until the fence has failed one of its writes
     wait_for(lambda: all(w.errors or not w.is_alive() for w in writers), 30,
              "a failed write in every writer")

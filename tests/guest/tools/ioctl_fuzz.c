@@ -21,16 +21,8 @@
 #include <unistd.h>
 #include <linux/dm-fence.h>
 
-static uint64_t rng;
+#include "seeded_rng.h"
 
-static uint64_t rnd(void)
-{
-	/* xorshift64*: reproducible from the seed alone */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ull;
-}
 
 static uint64_t pick(const uint64_t *v, unsigned int n)
 {
@@ -88,7 +80,7 @@ int main(int argc, char **argv)
 	}
 	seed = strtoull(argv[1], NULL, 0);
 	iters = strtoull(argv[2], NULL, 0);
-	rng = seed ? seed : 1;
+	rnd_seed(seed);
 	printf("ioctl fuzz: seed %llu, %llu iterations\n",
 	       (unsigned long long)seed, (unsigned long long)iters);
 	ctl = open("/dev/dm-fence", O_RDWR);

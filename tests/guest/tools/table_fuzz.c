@@ -21,18 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "seeded_rng.h"
+
 #define FUZZ_DEV "fz_table"
 
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: reproducible from the seed alone */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ull;
-}
 
 static const char *pick(const char *const *v, size_t n)
 {
@@ -246,7 +238,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	seed = strtoull(argv[1], NULL, 0);
-	rng = seed * 2654435761u + 1;
+	rnd_seed(seed * 2654435761u + 1);
 	iters = strtoul(argv[2], NULL, 0);
 	backing = argv[3];
 	backing_len = strtoull(argv[4], NULL, 0);
