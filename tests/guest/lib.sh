@@ -258,6 +258,12 @@ export FENCECTL=$REPO/userspace/fencectl
 TOOLS=$REPO/build/tools
 fencectl() { "$FENCECTL" "$@"; }
 
+expect_wait() {	# <pid> <code> <what>: wait for a background job, expect its exit code
+	local rc=0
+	wait "$1" || rc=$?
+	expect_eq "$rc" "$2" "$3"
+}
+
 expect_exit() {	# <code> <cmd...>: run, expect that exit code
 	local want=$1 rc=0
 	shift

@@ -31,9 +31,7 @@ w=$INFLIGHT_PID
 d=$!
 wait_until 10 field_is f0 state closing || fail "drain did not close"
 kill -INT $d
-rc=0
-wait $d || rc=$?
-expect_eq "$rc" 3 "exit code of an interrupted drain"
+expect_wait $d 3 "exit code of an interrupted drain"
 expect_field f0 state closing
 wait $w || fail "the write failed after the interrupted drain"
 wait_state f0 closed 10 || fail "never closed after the write completed"

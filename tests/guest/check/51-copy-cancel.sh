@@ -16,9 +16,7 @@ c=$!
 wait_until 10 grep -q . /tmp/copy.err || true
 sleep 1		# let it copy a little: any moment of the pre-copy will do
 kill -INT $c
-rc=0
-wait $c || rc=$?
-expect_eq "$rc" 5 "exit code of a cancelled copy"
+expect_wait $c 5 "exit code of a cancelled copy"
 expect_field vm state open
 dmsetup remove vm
 
@@ -35,9 +33,7 @@ write_block_bg /dev/mapper/vm 7 /tmp/held
 w2=$!
 wait_until 10 field_is vm held 1 || fail "write during the drain not held"
 kill -TERM $c
-rc=0
-wait $c || rc=$?
-expect_eq "$rc" 5 "exit code of a copy cancelled while draining"
+expect_wait $c 5 "exit code of a copy cancelled while draining"
 expect_field vm state open
 wait $w2 || fail "the held write failed"
 wait $w1 || true
@@ -67,9 +63,7 @@ write_block_bg /dev/mapper/vm 15000 /tmp/held
 w=$!
 wait_until 10 field_is vm held 1 || fail "write during the final round not held"
 kill -INT $c
-rc=0
-wait $c || rc=$?
-expect_eq "$rc" 5 "exit code of a copy cancelled in the final round"
+expect_wait $c 5 "exit code of a copy cancelled in the final round"
 expect_field vm state open
 wait $w || fail "the held write failed"
 expect_eq "$(block_sum /dev/mapper/vm 15000)" "$(file_sum /tmp/held)" "held write landed after the cancel"
