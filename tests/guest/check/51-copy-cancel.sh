@@ -6,6 +6,22 @@
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
+# A write arrives while the copy has the source closed: it is held; the
+# signal cancels the copy (exit 5), the source is open again, and the held
+# write lands.
+cancel_with_held_write() {	# <signal> <block> <phase>
+	local w
+	write_block_bg /dev/mapper/vm "$2" /tmp/held
+	w=$!
+	wait_until 10 field_is vm held 1 || fail "write $3 not held"
+	kill -"$1" $c
+	expect_wait $c 5 "exit code of a copy cancelled $3"
+	expect_field vm state open
+	wait $w || fail "the held write failed"
+	expect_eq "$(block_sum /dev/mapper/vm "$2")" "$(file_sum /tmp/held)" "held write landed after the cancel $3"
+}
+
+random_file /tmp/held 4
 src=$(nullb_create nbs 64)
 dst=$(nullb_create nbd 64)
 fence_create vm "$src"
@@ -28,16 +44,8 @@ w1=$INFLIGHT_PID
 "$FENCECTL" copy vm "$dst" 2>/tmp/copy.err &
 c=$!
 wait_until 20 field_is vm state closing || fail "copy never started draining"
-random_file /tmp/held 4
-write_block_bg /dev/mapper/vm 7 /tmp/held
-w2=$!
-wait_until 10 field_is vm held 1 || fail "write during the drain not held"
-kill -TERM $c
-expect_wait $c 5 "exit code of a copy cancelled while draining"
-expect_field vm state open
-wait $w2 || fail "the held write failed"
+cancel_with_held_write TERM 7 "while draining"
 wait $w1 || true
-expect_eq "$(block_sum /dev/mapper/vm 7)" "$(file_sum /tmp/held)" "held write landed after the cancel"
 
 # a drain that times out: exit 3, source open
 write_in_flight vm 4 /dev/urandom
@@ -59,12 +67,5 @@ wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap: $(fence_stat
 random_file /tmp/final $((48 * 1024))
 dd if=/tmp/final of=/dev/mapper/vm bs=1M oflag=direct status=none
 wait_until 30 field_is vm state closed || fail "copy never drained: $(fence_status vm)"
-write_block_bg /dev/mapper/vm 15000 /tmp/held
-w=$!
-wait_until 10 field_is vm held 1 || fail "write during the final round not held"
-kill -INT $c
-expect_wait $c 5 "exit code of a copy cancelled in the final round"
-expect_field vm state open
-wait $w || fail "the held write failed"
-expect_eq "$(block_sum /dev/mapper/vm 15000)" "$(file_sum /tmp/held)" "held write landed after the cancel"
+cancel_with_held_write INT 15000 "in the final round"
 expect_eq "$(sum_range /dev/mapper/vm 0 $((48 * 2048)))" "$(file_sum /tmp/final)" "data written before the final round"
