@@ -7,13 +7,15 @@
 set -uo pipefail
 source "$(dirname "$0")/host-lib.sh"
 
-passed=0 failed=0
+passed=0 failed=0 failed_names=() failed_logs=()
 report() {	# <kernel|host> <name> <0|1> [log file]
 	if [ "$3" = 0 ]; then
 		passed=$((passed + 1))
 		printf '%-24s %-36s ok\n' "$1" "$2"
 	else
 		failed=$((failed + 1))
+		failed_names+=("$1 $2")
+		failed_logs+=("${4:-}")
 		printf '%-24s %-36s not ok\n' "$1" "$2"
 		if [ -n "${4:-}" ] && [ -f "$4" ]; then
 			sed 's/^/    | /' "$4" | tail -n 40
@@ -22,6 +24,12 @@ report() {	# <kernel|host> <name> <0|1> [log file]
 }
 
 finish() {
+	# CI keeps only the tail of the output: name the failures again here.
+	local i
+	for i in "${!failed_names[@]}"; do
+		echo "FAILED: ${failed_names[$i]}"
+		[ -f "${failed_logs[$i]}" ] && tail -n 12 "${failed_logs[$i]}" | sed 's/^/    | /'
+	done
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]
 	exit
