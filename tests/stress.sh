@@ -6,7 +6,9 @@
 # (devices and close/reopen/fence cycles against the module's slab caches).
 # STRESS_S scales the fio-driven scenarios (seconds each), FENCE_RACES,
 # FUZZ_ITERS (each fuzzer) and LEAK_CYCLES the counted ones.  Prints each
-# scenario's figures and "N passed, N failed".
+# scenario's figures and "N passed, N failed".  STRESS_KERNEL=<kver> runs
+# one kernel only (two of these can run side by side: much of a fence race
+# is waiting, not CPU).
 set -uo pipefail
 source "$(dirname "$0")/host-lib.sh"
 STRESS_S=${STRESS_S:-120}
@@ -16,6 +18,12 @@ LEAK_CYCLES=${LEAK_CYCLES:-300}
 SEED=${SEED:-$RANDOM}
 
 install_host > "$BUILD/install.log" 2>&1 || { cat "$BUILD/install.log"; exit 1; }
+if [ -n "${STRESS_KERNEL:-}" ]; then
+	case " $KERNELS " in
+	*" $STRESS_KERNEL "*) KERNELS=$STRESS_KERNEL ;;
+	*) echo "STRESS_KERNEL=$STRESS_KERNEL is not one of: $KERNELS" >&2; exit 1 ;;
+	esac
+fi
 make -C "$REPO" --no-print-directory userspace > "$BUILD/userspace.log" 2>&1 || exit 1
 build_test_tools > "$BUILD/test-tools.log" 2>&1 || exit 1
 passed=0 failed=0
