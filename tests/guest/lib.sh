@@ -21,6 +21,15 @@ expect_eq() {	# <actual> <expected> <what>
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
 }
 
+# "cmd | grep -q" under pipefail is a race: grep exits at the first match
+# and cmd, still writing, dies of SIGPIPE and fails the pipeline.  has()
+# reads all of its input first.
+has() {	# <grep args...>: grep -q on stdin
+	local all
+	all=$(cat)
+	grep -q "$@" <<< "$all"
+}
+
 load_fence() {
 	modprobe dm-mod
 	grep -qw '^dm_fence' /proc/modules || insmod "$FENCE_KO"

@@ -21,5 +21,7 @@ for f in usr/sbin/fence_dmfence usr/share/dm-fence/libvirt-hook-qemu; do
 done
 man -l "$dest/usr/share/man/man8/fencectl.8" > /dev/null 2>&1 ||
 	groff -man -Tutf8 "$dest/usr/share/man/man8/fencectl.8" > /dev/null
-"$dest/usr/sbin/fence_dmfence" -o metadata | grep -q '<resource-agent name="fence_dmfence"'
+# not "| grep -q": under pipefail the agent could die of SIGPIPE mid-print
+meta=$("$dest/usr/sbin/fence_dmfence" -o metadata)
+grep -q '<resource-agent name="fence_dmfence"' <<< "$meta"
 echo "make install: ok"

@@ -5,7 +5,7 @@
 modprobe dm-mod
 grep -qw '^dm_fence' /proc/modules && rmmod dm_fence
 insmod "$FENCE_KO"
-dmsetup targets | grep -q '^fence ' || fail "target 'fence' not registered"
+dmsetup targets | has '^fence ' || fail "target 'fence' not registered"
 
 dev=$(nullb_create nb0 16)
 fence_create f0 "$dev"
@@ -16,7 +16,7 @@ grep -qw '^dm_fence' /proc/modules || fail "module gone while in use"
 
 dmsetup remove f0
 rmmod dm_fence || fail "rmmod failed after the device was removed"
-dmsetup targets | grep -q '^fence ' && fail "target still registered after rmmod"
+dmsetup targets | has '^fence ' && fail "target still registered after rmmod"
 insmod "$FENCE_KO"
 fence_create f0 "$dev"
 dmsetup remove f0

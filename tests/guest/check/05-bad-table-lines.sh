@@ -14,7 +14,7 @@ refused() {	# <expected ti->error> <table...>
 	if printf '%s\n' "$*" | dmsetup create bad$n 2>/tmp/err; then
 		fail "accepted: '$*'"
 	fi
-	dmesg | tail -n +$((before + 1)) | grep -qF "fence: $err" ||
+	dmesg | tail -n +$((before + 1)) | has -F "fence: $err" ||
 		fail "'$*': kernel log lacks 'fence: $err': $(dmesg | tail -n +$((before + 1)))"
 	dmsetup info bad$n >/dev/null 2>&1 && fail "'$*' left device bad$n behind"
 	log "refused: $* -> $err"

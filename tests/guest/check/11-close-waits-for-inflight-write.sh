@@ -24,7 +24,7 @@ log "close -> closed in $ms ms"
 [ $ms -ge 2000 ] || fail "closed after $ms ms, before the delayed (5 s) write could complete"
 expect_eq "$(block_sum "$dev" 10)" "$(file_sum /tmp/a)" "the in-flight write landed"
 # below: the write (sector 80), then the flush after it
-w=$(grep -n -E '^W[A-Z]* 80 8$' /tmp/trace | head -n 1 | cut -d: -f1)
+w=$(grep -m 1 -n -E '^W[A-Z]* 80 8$' /tmp/trace | cut -d: -f1)
 f=$(grep -n -E '^F[A-Z]* [0-9]+ 0$' /tmp/trace | tail -n 1 | cut -d: -f1)
 [ -n "$w" ] || fail "the delayed write was not seen below"
 [ -n "$f" ] || fail "no flush seen below"

@@ -13,7 +13,7 @@ refused() {	# <expected log text> <message words...>
 	if dmsetup message f0 0 "$@" 2>/dev/null; then
 		fail "message accepted: $*"
 	fi
-	dmesg | tail -n +$((before + 1)) | grep -qF "$err" ||
+	dmesg | tail -n +$((before + 1)) | has -F "$err" ||
 		fail "'$*': log lacks '$err'"
 	expect_eq "$(fence_status f0)" "$st" "status after refused '$*'"
 	log "refused: $*"

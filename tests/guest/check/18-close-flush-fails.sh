@@ -33,7 +33,7 @@ before=$(dmesg | wc -l)
 dmsetup message f0 0 close
 wait_until 10 field_is f0 flush_errors 1 || fail "the failed flush was not counted: $(fence_status f0)"
 expect_field f0 state closing
-dmesg | tail -n +$((before + 1)) | grep -q "flush after close failed (-5), still closing" ||
+dmesg | tail -n +$((before + 1)) | has "flush after close failed (-5), still closing" ||
 	fail "no log line for the failed flush"
 # it stays closing: no event claims 'closed'
 wait_state f0 closed 2 && fail "reported closed after a failed flush"

@@ -19,7 +19,7 @@ before=$(dmesg | wc -l)
 if dmsetup message f0 0 reopen 2>/dev/null; then
 	fail "reopen accepted while a stale write is below"
 fi
-dmesg | tail -n +$((before + 1)) | grep -q "reopen refused: 1 write(s) of an older generation still below" ||
+dmesg | tail -n +$((before + 1)) | has "reopen refused: 1 write(s) of an older generation still below" ||
 	fail "no log line for the refused reopen"
 expect_field f0 state fenced
 

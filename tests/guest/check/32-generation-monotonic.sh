@@ -21,8 +21,8 @@ refused_reload() {	# <expected error> <generation> [more feature words]
 	if dmsetup load f0 --table "0 $len fence $dev 0 $(($# + 1)) generation $*" 2>/dev/null; then
 		fail "reload with generation $* accepted"
 	fi
-	dmesg | tail -n +$((before + 1)) | grep -qF "$err" || fail "reload $*: log lacks '$err'"
-	dmsetup info f0 | grep -q 'Tables present: *LIVE$' || fail "an inactive table was left behind"
+	dmesg | tail -n +$((before + 1)) | has -F "$err" || fail "reload $*: log lacks '$err'"
+	dmsetup info f0 | has 'Tables present: *LIVE$' || fail "an inactive table was left behind"
 }
 refused_reload "Generation below the device's current generation" 9
 refused_reload "Generation below the device's current generation" 1

@@ -13,7 +13,7 @@ expect_eq "$(stat -c %a /dev/dm-fence)" 600 "mode of /dev/dm-fence"
 
 # the same device by its three names
 for name in f0 /dev/mapper/f0 "$mm"; do
-	fencectl status "$name" | grep -q "^f0: open generation 1, 0 in flight" ||
+	fencectl status "$name" | has "^f0: open generation 1, 0 in flight" ||
 		fail "status $name: $(fencectl status "$name")"
 done
 
@@ -55,7 +55,7 @@ expect_eq "$(fencectl --json status f0 | json_field close_fail)" True "close_fai
 fencectl reopen f0 > /dev/null
 fencectl fence f0 5 > /dev/null
 check_json fenced 5
-fencectl --json fence f0 6 --wait --timeout 5000 | json_field stale_inflight | grep -qx 0 || fail "fence --wait"
+fencectl --json fence f0 6 --wait --timeout 5000 | json_field stale_inflight | has -x 0 || fail "fence --wait"
 check_json fenced 6
 fencectl reopen f0 > /dev/null
 check_json open 6
