@@ -242,6 +242,15 @@ delay_create() {	# <name> <dev> <write_delay_ms>
 
 # Start a direct write of one 4 KiB block of <file> at block <n>, in the
 # background; its pid is in $!.
+# A gate: a dm-linear that, shut (suspended), keeps the writes that reach
+# it below the fence device until it is opened again.  Unlike a dm-delay
+# window, no slow moment of the guest can let such a write complete early.
+gate_create() {	# <name> <dev>
+	dmsetup create "$1" --table "0 $(sectors_of "$2") linear $2 0"
+}
+gate_shut() { dmsetup suspend "$1"; }
+gate_open() { dmsetup resume "$1"; }
+
 write_block_bg() {	# <dev> <block> <file>
 	dd if="$3" of="$1" bs=4k count=1 seek="$2" oflag=direct status=none &
 }

@@ -1,9 +1,10 @@
 # contrib/dm-fence-migrate on two "hosts" over one shared disk: the
 # destination's disk is created closed (its writes held), the source drains
-# (a write 3 s below it completes first), and only then does dest-go let the
+# (a write below it completes first), and only then does dest-go let the
 # destination's write land: last on the disk.  `run` (virsh and ssh stubbed)
 # fences a source that cannot drain, goes ahead when its stale write has
-# completed, and keeps the destination closed when it has not.
+# completed, and keeps the destination closed when it has not.  The
+# source's writes are kept below by a shut gate (a suspended dm-linear).
 . "$REPO/tests/guest/lib.sh"
 load_fence
 migrate=$REPO/contrib/dm-fence-migrate
@@ -11,19 +12,24 @@ export FENCECTL VIRSH=true SSH=$REPO/tests/guest/tools/local-ssh LOCAL_SSH_LOG=/
 rm -f /tmp/ssh.log
 
 disk=$(nullb_create shared 16)
-delay_create slow "$disk" 3000
-fence_create src /dev/mapper/slow
+gate_create below_src "$disk"
+fence_create src /dev/mapper/below_src
 "$migrate" dest-prepare dst "$disk" 1 || fail "dest-prepare"
 expect_field dst state closed
 
 random_file /tmp/s 4
 random_file /tmp/d 4
+gate_shut below_src
 write_in_flight src 5 /tmp/s
 ws=$INFLIGHT_PID
 write_block_bg /dev/mapper/dst 5 /tmp/d
 wd=$!
 wait_until 10 field_is dst held 1 || fail "destination write not held"
-"$migrate" source-drain --timeout 10000 src || fail "source-drain"
+"$migrate" source-drain --timeout 30000 src &
+d=$!
+wait_until 20 field_is src state closing || fail "source-drain did not close src"
+gate_open below_src
+expect_wait $d 0 "source-drain"
 expect_field src state closed
 wait $ws || fail "the source's last write failed"
 expect_eq "$(block_sum "$disk" 5)" "$(file_sum /tmp/s)" "the source's write landed before the go"
@@ -32,9 +38,10 @@ wait $wd || fail "the destination's held write failed"
 expect_eq "$(block_sum "$disk" 5)" "$(file_sum /tmp/d)" "the destination's write is last"
 
 # run: the drain times out (0.5 s), the source is fenced and its stale write
-# (3 s below) is still there after another 0.5 s: exit 3, dst stays closed
+# is still there after another 0.5 s: exit 3, dst stays closed
 dmsetup message src 0 reopen
 dmsetup message dst 0 close
+gate_shut below_src
 write_in_flight src 6 /tmp/s
 ws=$INFLIGHT_PID
 rc=0
@@ -43,14 +50,20 @@ expect_eq "$rc" 3 "run with a stale write still below"
 expect_field src state fenced
 expect_field dst state closed
 [ ! -s /tmp/ssh.log ] || fail "dest-go was sent to $(cat /tmp/ssh.log)"
+gate_open below_src
 wait $ws || true
 
-# run again on a fresh source (generation 1): the drain times out at 2 s,
-# the fence waits for the stale write (3 s) and the destination goes
+# run again on a fresh source (generation 1): the drain times out, the
+# fence waits for the stale write, which completes, and the destination goes
 dmsetup remove src
-fence_create src /dev/mapper/slow
+fence_create src /dev/mapper/below_src
+gate_shut below_src
 write_in_flight src 7 /tmp/s
-"$migrate" run --timeout 2000 vm1 hostB src=dst || fail "run"
+"$migrate" run --timeout 3000 vm1 hostB src=dst &
+r=$!
+wait_until 20 field_is src state fenced || fail "run did not fence the source"
+gate_open below_src
+expect_wait $r 0 "run whose stale write completes within the fence's wait"
 expect_field src state fenced
 expect_field src stale 0
 expect_field src late 1

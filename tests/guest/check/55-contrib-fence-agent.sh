@@ -1,8 +1,9 @@
 # contrib/fence_dmfence speaks the fence-agents protocol (key=value on
 # stdin, or getopt arguments): metadata is fence-agents XML; status is ON
 # (0) while the devices are open, OFF (2) once fenced with nothing stale
-# below; off fences every device, waits for the write below and fails when
-# it stays there; on reopens; another node is reached over ssh.
+# below; off fences every device before waiting for the writes below, and
+# fails when one stays there; on reopens; another node is reached over ssh.
+# Writes are kept below by a shut gate (a suspended dm-linear).
 . "$REPO/tests/guest/lib.sh"
 load_fence
 agent=$REPO/contrib/fence_dmfence
@@ -10,8 +11,8 @@ export LOCAL_SSH_LOG=/tmp/ssh.log
 rm -f /tmp/ssh.log
 
 disk=$(nullb_create shared 16)
-delay_create slow "$disk" 1500
-fence_create a /dev/mapper/slow
+gate_create below_a "$disk"
+fence_create a /dev/mapper/below_a
 fence_create b "$disk"
 run_agent() {	# key=value... on stdin, as stonith-ng does
 	printf '%s\n' "fencectl_path=$FENCECTL" "$@" | "$agent"
@@ -36,11 +37,20 @@ expect_exit 0 "$agent" -o monitor -d a,b --fencectl-path="$FENCECTL"
 expect_exit 1 run_agent action=status devices=a,nosuch
 expect_exit 1 run_agent action=off
 
-# off with a write 1.5 s below a: both fenced, the agent waits for it
+# off with a write held below a: both fenced, the agent waits for it
 random_file /tmp/w 4
+gate_shut below_a
 write_in_flight a 2 /tmp/w
 w=$INFLIGHT_PID
-run_agent action=off devices=a,b power_timeout=10 > /tmp/off.out || fail "off: $(cat /tmp/off.out)"
+run_agent action=off devices=a,b power_timeout=30 > /tmp/off.out &
+agent_pid=$!
+# every device is fenced before the agent waits on any: b too, while a's
+# stale write is still below
+wait_until 20 field_is b state fenced || fail "off did not fence b while a write is below a"
+expect_field a state fenced
+expect_field a stale 1
+gate_open below_a		# the stale write completes, late
+expect_wait $agent_pid 0 "off with a stale write that completes"
 grep -q "Success: Powered OFF" /tmp/off.out || fail "off said: $(cat /tmp/off.out)"
 expect_field a state fenced
 expect_field a stale 0
@@ -59,15 +69,18 @@ expect_exit 0 run_agent action=on devices=a,b
 expect_field a state open
 expect_exit 0 run_agent action=status devices=a,b
 
-# off while a write stays below (5 s) longer than power_timeout: failure
-delay_create slower "$disk" 5000
-fence_create c /dev/mapper/slower
+# off while a write stays below longer than power_timeout: failure
+gate_create below_c "$disk"
+fence_create c /dev/mapper/below_c
+gate_shut below_c
 write_in_flight c 3 /tmp/w
 w=$INFLIGHT_PID
 expect_exit 1 run_agent action=off devices=c power_timeout=0.3
 expect_field c state fenced
 expect_exit 0 run_agent action=status devices=c	# stale write below: not OFF
+gate_open below_c
 wait $w || true
+wait_until 20 field_is c stale 0 || fail "the stale write never completed"
 expect_exit 2 run_agent action=status devices=c
 
 # another node: the same calls over ssh
