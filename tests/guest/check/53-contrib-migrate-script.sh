@@ -1,10 +1,11 @@
 # contrib/dm-fence-migrate on two "hosts" over one shared disk: the
 # destination's disk is created closed (its writes held), the source drains
-# (a write below it completes first), and only then does dest-go let the
-# destination's write land: last on the disk.  `run` (virsh and ssh stubbed)
-# fences a source that cannot drain, goes ahead when its stale write has
-# completed, and keeps the destination closed when it has not.  The
-# source's writes are kept below by a shut gate (a suspended dm-linear).
+# all the VM's disks at once (a write below one of them completes first),
+# and only then does dest-go let the destination's write land: last on the
+# disk.  `run` (virsh and ssh stubbed) fences a source that cannot drain,
+# goes ahead when its stale write has completed, and keeps the destination
+# closed when it has not.  The source's writes are kept below by a shut
+# gate (a suspended dm-linear).
 . "$REPO/tests/guest/lib.sh"
 load_fence
 migrate=$REPO/contrib/dm-fence-migrate
@@ -14,6 +15,7 @@ rm -f /tmp/ssh.log
 disk=$(nullb_create shared 16)
 gate_create below_src "$disk"
 fence_create src /dev/mapper/below_src
+fence_create src2 "$disk"	# the VM's second disk (same backing: no matter)
 "$migrate" dest-prepare dst "$disk" 1 || fail "dest-prepare"
 expect_field dst state closed
 
@@ -25,9 +27,12 @@ ws=$INFLIGHT_PID
 write_block_bg /dev/mapper/dst 5 /tmp/d
 wd=$!
 wait_until 10 field_is dst held 1 || fail "destination write not held"
-"$migrate" source-drain --timeout 30000 src &
+"$migrate" source-drain --timeout 30000 src src2 &
 d=$!
 wait_until 20 field_is src state closing || fail "source-drain did not close src"
+# all disks at once: src2 drains while src still waits for its write
+wait_state src2 closed 10 || fail "src2 not drained while src waits: $(fence_status src2)"
+expect_field src state closing
 gate_open below_src
 expect_wait $d 0 "source-drain"
 expect_field src state closed
