@@ -7,8 +7,8 @@
 # STRESS_S scales the fio-driven scenarios (seconds each), FENCE_RACES,
 # FUZZ_ITERS (each fuzzer) and LEAK_CYCLES the counted ones.  Prints each
 # scenario's figures and "N passed, N failed".  STRESS_KERNEL=<kver> runs
-# one kernel only (two of these can run side by side: much of a fence race
-# is waiting, not CPU).
+# one kernel only.  Run two of them one after the other: side by side under
+# TCG on 2 cores each fence race went from 1.7 s to about 5 s.
 set -uo pipefail
 source "$(dirname "$0")/host-lib.sh"
 STRESS_S=${STRESS_S:-120}
