@@ -28,8 +28,14 @@ int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
 	bm->nr_regions = (len + (1ULL << region_shift) - 1) >> region_shift;
 	bm->nr_words = DIV_ROUND_UP_ULL(bm->nr_regions, BITS_PER_LONG);
 	atomic_long_set(&bm->nr_dirty, 0);
-	/* 2 MiB per TiB at 64 KiB regions: vmalloc when it must */
-	bm->words = kvcalloc(bm->nr_words, sizeof(*bm->words), GFP_KERNEL);
+	/*
+	 * 2 MiB per TiB at 64 KiB regions: vmalloc when it must.  kvmalloc
+	 * refuses (and warns of) more than INT_MAX bytes: say why instead.
+	 */
+	if (bm->nr_words > FENCE_BITMAP_MAX_BYTES / sizeof(*bm->words))
+		return -E2BIG;
+	bm->words = kvcalloc(bm->nr_words, sizeof(*bm->words),
+			     GFP_KERNEL | __GFP_NOWARN | __GFP_ACCOUNT);
 	return bm->words ? 0 : -ENOMEM;
 }
 
@@ -123,7 +129,34 @@ void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
 	}
 }
 
+/*
+ * A mark adds to the count after its OR and a clear subtracts after its
+ * ANDNOT, so a clear racing a mark may subtract first: the count can be
+ * below the truth (even negative) for a moment.  Never report that.
+ */
 u64 fence_bitmap_dirty(struct fence_bitmap *bm)
 {
-	return atomic_long_read(&bm->nr_dirty);
+	long n = atomic_long_read(&bm->nr_dirty);
+
+	if (n < 0)
+		return 0;
+	return min_t(u64, n, bm->nr_regions);
+}
+
+/*
+ * Mark every region of [start, start + count) dirty: where a fetch that
+ * cleared them cannot tell any more which were set.  A false positive
+ * costs a copy; a false negative would lose data.
+ */
+void fence_bitmap_set_all(struct fence_bitmap *bm, u64 start, u64 count)
+{
+	u64 last = start + count - 1, w;
+	unsigned long old, set;
+
+	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++) {
+		set = fence_word_mask(w, start, last);
+		old = atomic_long_fetch_or(set, &bm->words[w]);
+		if (set & ~old)
+			atomic_long_add(hweight_long(set & ~old), &bm->nr_dirty);
+	}
 }

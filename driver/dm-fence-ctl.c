@@ -130,20 +130,47 @@ static long fence_ctl_close(void __user *uarg)
 	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
-static bool fence_ctl_not_closing(struct fence_dev *fd)
-{
-	return READ_ONCE(fd->state) != FENCE_CLOSING;
-}
-
 static bool fence_ctl_no_stale(struct fence_dev *fd)
 {
 	return !fence_dev_stale_inflight(fd);
+}
+
+/*
+ * Closed, or no longer closing (reopened or fenced meanwhile), or a closing
+ * flush failed since the drain began: the caller learns that at once, not
+ * at its time-out.
+ */
+static int fence_ctl_wait_drained(struct fence_dev *fd, u64 errors,
+				  u32 timeout_ms)
+{
+	long w;
+
+#define FENCE_DRAIN_DONE (READ_ONCE(fd->state) != FENCE_CLOSING ||	\
+			  fence_dev_flush_errors(fd) != errors)
+	if (!timeout_ms)
+		w = wait_event_interruptible(fd->state_wq, FENCE_DRAIN_DONE);
+	else
+		w = wait_event_interruptible_timeout(fd->state_wq, FENCE_DRAIN_DONE,
+						     msecs_to_jiffies(timeout_ms));
+#undef FENCE_DRAIN_DONE
+	if (timeout_ms && !w)
+		return -ETIMEDOUT;
+	w = fence_ctl_wait_result(w);
+	if (w)
+		return w;
+	if (READ_ONCE(fd->state) == FENCE_CLOSED)
+		return 0;
+	if (READ_ONCE(fd->state) == FENCE_CLOSING)
+		return -EIO;
+	/* reopened or fenced meanwhile: it will not close now */
+	return -EBUSY;
 }
 
 static long fence_ctl_drain(void __user *uarg)
 {
 	struct dm_fence_drain a;
 	struct fence_dev *fd;
+	u64 errors;
 	u32 usize;
 	int r;
 
@@ -155,13 +182,10 @@ static long fence_ctl_drain(void __user *uarg)
 	if (r)
 		return r;
 
+	errors = fence_dev_flush_errors(fd);
 	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true);
-	if (!r) {
-		r = fence_ctl_wait(fd, fence_ctl_not_closing, a.timeout_ms);
-		/* reopened or fenced meanwhile: it will not close now */
-		if (!r && READ_ONCE(fd->state) != FENCE_CLOSED)
-			r = -EBUSY;
-	}
+	if (!r)
+		r = fence_ctl_wait_drained(fd, errors, a.timeout_ms);
 	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
@@ -204,9 +228,31 @@ static long fence_ctl_fence(void __user *uarg)
 }
 
 /*
- * Copy the window chunk by chunk.  A chunk whose copy to userspace fails
- * has its cleared bits set again, so that a fault never loses a region.
+ * A GET_DIRTY with clear that fails has cleared what it could not hand
+ * over: set every bit it cleared again.  The chunks already copied are read
+ * back from the caller's buffer; where that fails too, the whole chunk is
+ * marked dirty (a false positive costs a copy, a lost bit loses data).
  */
+static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
+				 u64 __user *ubuf, u64 *kbuf)
+{
+	const u64 chunk = FENCE_CTL_CHUNK / sizeof(u64) * 64;
+	u64 n, words;
+
+	while (done) {
+		n = min(done, chunk);
+		words = DIV_ROUND_UP(n, 64);
+		if (copy_from_user(kbuf, ubuf, words * sizeof(u64)))
+			fence_bitmap_set_all(&fd->bitmap, start, n);
+		else
+			fence_bitmap_restore(&fd->bitmap, start, n, kbuf);
+		ubuf += words;
+		start += n;
+		done -= n;
+	}
+}
+
+/* Copy the window chunk by chunk; on failure no cleared bit is lost. */
 static int fence_ctl_copy_dirty(struct fence_dev *fd,
 				struct dm_fence_get_dirty *a, u64 *kbuf)
 {
@@ -214,6 +260,7 @@ static int fence_ctl_copy_dirty(struct fence_dev *fd,
 	u64 __user *ubuf = u64_to_user_ptr(a->bitmap_ptr);
 	bool clear = a->hdr.flags & DM_FENCE_DIRTY_CLEAR;
 	u64 start = a->start, left = a->count, n, words;
+	int r = 0;
 
 	a->dirty = 0;
 	while (left) {
@@ -221,20 +268,25 @@ static int fence_ctl_copy_dirty(struct fence_dev *fd,
 		words = DIV_ROUND_UP(n, 64);
 		a->dirty += fence_bitmap_fetch(&fd->bitmap, start, n, kbuf,
 					       clear);
-		if (copy_to_user(ubuf, kbuf, words * sizeof(u64))) {
+		if (copy_to_user(ubuf + (start - a->start) / 64, kbuf,
+				 words * sizeof(u64))) {
 			if (clear)
 				fence_bitmap_restore(&fd->bitmap, start, n,
 						     kbuf);
-			return -EFAULT;
+			r = -EFAULT;
+			break;
 		}
-		ubuf += words;
 		start += n;
 		left -= n;
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		if (left && fatal_signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
 		cond_resched();
 	}
-	return 0;
+	if (r && clear)
+		fence_ctl_undo_clear(fd, a->start, start - a->start, ubuf, kbuf);
+	return r;
 }
 
 static long fence_ctl_get_dirty(void __user *uarg)
@@ -263,9 +315,13 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	if (!kbuf)
 		goto out;
 	r = fence_ctl_copy_dirty(fd, &a, kbuf);
-	kfree(kbuf);
-	if (!r)
+	if (!r) {
 		r = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
+		if (r && (a.hdr.flags & DM_FENCE_DIRTY_CLEAR))
+			fence_ctl_undo_clear(fd, a.start, a.count,
+					     u64_to_user_ptr(a.bitmap_ptr), kbuf);
+	}
+	kfree(kbuf);
 out:
 	fence_dev_put(fd);
 	return r;

@@ -11,6 +11,11 @@
  * state takes fd->lock, unpublishes the live epoch and waits for an RCU
  * grace period before it returns, so that when a close or fence message
  * returns no CPU can still let a write pass without seeing the new state.
+ *
+ * Nothing on the control path waits for the disk: the closing flush runs in
+ * a work item of its own that holds no lock while it waits, and writes that
+ * reopen releases are dispatched by another, so that a close, fence, reopen,
+ * status or ioctl returns at once while the storage below does not answer.
  */
 
 #include <linux/blkdev.h>
@@ -163,17 +168,90 @@ static void fence_epoch_retire(struct fence_epoch *ep)
 	queue_work(system_long_wq, &fd->drain_work);
 }
 
-/* Flush every distinct backing device that a table of this device uses. */
-static int fence_flush_backing(struct fence_dev *fd)
+static bool fence_bdev_listed(struct block_device **bdevs, unsigned int n,
+			      struct block_device *bdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (bdevs[i] == bdev)
+			return true;
+	return false;
+}
+
+/*
+ * Under target_mutex: the distinct backing devices of every table of the
+ * device, each with a reference (the tables may go while we flush), and the
+ * orphans, moved to @orphans.  Returns how many are in *bdevs, or -ENOMEM.
+ */
+static int fence_flush_collect(struct fence_dev *fd, struct block_device ***bdevs,
+			       struct list_head *orphans)
 {
 	struct fence_c *fc;
-	int r = 0, err;
+	unsigned int n = 0, max = 0;
 
-	lockdep_assert_held(&fd->target_mutex);
+	mutex_lock(&fd->target_mutex);
+	list_for_each_entry(fc, &fd->targets, fd_list)
+		max++;
+	*bdevs = kmalloc_array(max ?: 1, sizeof(**bdevs), GFP_KERNEL);
+	if (!*bdevs) {
+		mutex_unlock(&fd->target_mutex);
+		return -ENOMEM;
+	}
 	list_for_each_entry(fc, &fd->targets, fd_list) {
-		err = blkdev_issue_flush(fc->dev->bdev);
+		if (fence_bdev_listed(*bdevs, n, fc->dev->bdev))
+			continue;
+		get_device(&fc->dev->bdev->bd_device);
+		(*bdevs)[n++] = fc->dev->bdev;
+	}
+	list_splice_init(&fd->orphans, orphans);
+	mutex_unlock(&fd->target_mutex);
+	return n;
+}
+
+static void fence_orphans_free(struct list_head *orphans)
+{
+	struct fence_orphan *o, *tmp;
+
+	list_for_each_entry_safe(o, tmp, orphans, list) {
+		list_del(&o->list);
+		put_device(&o->bdev->bd_device);
+		kfree(o);
+	}
+}
+
+/*
+ * Flush every backing device that writes of the closed epochs went to: the
+ * tables' and the orphans'.  Orphans are let go only once flushed.
+ */
+static int fence_flush_backing(struct fence_dev *fd)
+{
+	struct block_device **bdevs;
+	struct fence_orphan *o;
+	LIST_HEAD(orphans);
+	int n, i, r = 0, err;
+
+	n = fence_flush_collect(fd, &bdevs, &orphans);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		err = blkdev_issue_flush(bdevs[i]);
 		if (err && !r)
 			r = err;
+		put_device(&bdevs[i]->bd_device);
+	}
+	kfree(bdevs);
+	list_for_each_entry(o, &orphans, list) {
+		err = blkdev_issue_flush(o->bdev);
+		if (err && !r)
+			r = err;
+	}
+	if (r) {
+		mutex_lock(&fd->target_mutex);
+		list_splice(&orphans, &fd->orphans);
+		mutex_unlock(&fd->target_mutex);
+	} else {
+		fence_orphans_free(&orphans);
 	}
 	return r;
 }
@@ -193,51 +271,99 @@ static void fence_raise_event(struct fence_dev *fd)
 
 /*
  * Runs when a retired epoch drains.  Frees drained epochs, and if the device
- * is closing with nothing left below, issues the flush that makes every
- * write before the close durable, then reports 'closed'.
+ * is closing with nothing left below, starts the flush that makes every
+ * write before the close durable.  Never waits for I/O.
  */
 static void fence_drain_work(struct work_struct *work)
 {
 	struct fence_dev *fd = container_of(work, struct fence_dev, drain_work);
 	struct fence_epoch *ep, *tmp;
-	unsigned int seq;
-	bool do_flush, closed = false;
-	int r;
+	bool flush;
 
-	mutex_lock(&fd->target_mutex);
 	spin_lock_irq(&fd->lock);
 	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
-		if (ep->retire_done && test_bit(0, &ep->drained)) {
+		if (!ep->retire_done)
+			continue;
+		/*
+		 * The sum of a retired epoch is exact: look again rather than
+		 * trust that the completion of its last write reported it.
+		 */
+		if (!test_bit(0, &ep->drained) && !fence_epoch_sum(ep))
+			set_bit(0, &ep->drained);
+		if (test_bit(0, &ep->drained)) {
 			list_del(&ep->list);
 			/* a late end_io() may still be summing it */
 			call_rcu(&ep->rcu, fence_epoch_free_rcu);
 		}
 	}
-	do_flush = fd->state == FENCE_CLOSING && list_empty(&fd->retired);
-	seq = fd->close_seq;
+	flush = fd->state == FENCE_CLOSING && list_empty(&fd->retired) &&
+		!fd->flushing;
+	if (flush)
+		fd->flushing = true;
 	spin_unlock_irq(&fd->lock);
 	/* stale_inflight may have reached 0: FENCE with wait looks */
 	wake_up_all(&fd->state_wq);
+	if (flush)
+		queue_work(system_long_wq, &fd->flush_work);
+}
 
-	if (do_flush) {
-		r = fence_flush_backing(fd);
-		spin_lock_irq(&fd->lock);
-		if (r) {
-			fd->flush_errors++;
-		} else if (fd->state == FENCE_CLOSING && fd->close_seq == seq &&
-			   list_empty(&fd->retired)) {
-			fd->state = FENCE_CLOSED;
-			closed = true;
-		}
-		spin_unlock_irq(&fd->lock);
-		if (r)
-			DMERR("%d:%d: flush after close failed (%d), still closing",
-			      MAJOR(fd->devt), MINOR(fd->devt), r);
+/*
+ * The closing flush.  It may wait as long as the disk does not answer, so
+ * it holds no lock meanwhile: a fence, reopen or status goes on without
+ * it, and its result only counts if nothing changed the close meanwhile.
+ */
+static void fence_flush_work(struct work_struct *work)
+{
+	struct fence_dev *fd = container_of(work, struct fence_dev, flush_work);
+	bool closed = false, again;
+	unsigned int seq;
+	int r;
+
+	spin_lock_irq(&fd->lock);
+	seq = fd->close_seq;
+	fd->flush_again = false;
+	spin_unlock_irq(&fd->lock);
+
+	r = fence_flush_backing(fd);
+
+	spin_lock_irq(&fd->lock);
+	fd->flushing = false;
+	if (r)
+		fd->flush_errors++;
+	/* closed again (or a retry asked for) while we flushed: flush again */
+	again = fd->flush_again || fd->close_seq != seq;
+	if (!r && !again && fd->state == FENCE_CLOSING &&
+	    list_empty(&fd->retired)) {
+		fd->state = FENCE_CLOSED;
+		closed = true;
 	}
-	mutex_unlock(&fd->target_mutex);
+	spin_unlock_irq(&fd->lock);
 
+	if (r)
+		DMERR("%d:%d: flush after close failed (%d), still closing",
+		      MAJOR(fd->devt), MINOR(fd->devt), r);
+	if (again)
+		queue_work(system_long_wq, &fd->drain_work);
 	if (closed)
 		fence_raise_event(fd);
+	else
+		/* DRAIN returns at once when the flush failed */
+		wake_up_all(&fd->state_wq);
+}
+
+/* Dispatch the writes that reopen released, in their order. */
+static void fence_submit_work(struct work_struct *work)
+{
+	struct fence_dev *fd = container_of(work, struct fence_dev, submit_work);
+	struct bio_list bios = BIO_EMPTY_LIST;
+	struct bio *bio;
+
+	spin_lock_irq(&fd->lock);
+	bio_list_merge(&bios, &fd->to_submit);
+	bio_list_init(&fd->to_submit);
+	spin_unlock_irq(&fd->lock);
+	while ((bio = bio_list_pop(&bios)))
+		dm_submit_bio_remap(bio, NULL);
 }
 
 static void fence_fail_bios(struct fence_dev *fd, struct bio_list *bios)
@@ -257,7 +383,7 @@ static void fence_fail_bios(struct fence_dev *fd, struct bio_list *bios)
  * change that has already walked the hold queue.
  */
 int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
-			struct fence_pb *pb)
+			struct fence_pb *pb, bool noflush_suspending)
 {
 	struct fence_epoch *ep;
 	unsigned long flags;
@@ -276,18 +402,23 @@ int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 		break;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
-		if (fd->suspending) {
-			/* dm core is waiting for us: never hold now */
-			if (fd->suspend_noflush) {
-				r = DM_MAPIO_REQUEUE;
-			} else {
-				atomic64_inc(&fd->failed_writes);
-				r = DM_MAPIO_KILL;
-			}
+		if (fd->suspending && !fd->suspend_noflush) {
+			/* a flushing suspend waits for us: never hold now */
+			atomic64_inc(&fd->failed_writes);
+			r = DM_MAPIO_KILL;
+		} else if (fd->suspending && noflush_suspending) {
+			/* dm core keeps it and maps it again after resume */
+			r = DM_MAPIO_REQUEUE;
 		} else if (fd->close_fail) {
 			atomic64_inc(&fd->failed_writes);
 			r = DM_MAPIO_KILL;
 		} else {
+			/*
+			 * Not suspending, or a noflush suspend that was
+			 * interrupted (dm core cleared its flag and gives the
+			 * requeued writes back before it undoes presuspend):
+			 * hold.  A requeue now would end in EIO.
+			 */
 			bio_list_add(&fd->held, bio);
 			fd->nr_held++;
 			r = DM_MAPIO_SUBMITTED;
@@ -316,8 +447,16 @@ void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb)
 	this_cpu_dec(*ep->inflight);
 	if (unlikely(ep->generation < READ_ONCE(fd->generation)))
 		atomic64_inc(&fd->late_completions);
-	if (unlikely(READ_ONCE(ep->retired)))
+	if (unlikely(READ_ONCE(ep->retired))) {
+		/*
+		 * Our decrement before the other CPUs' counters are read:
+		 * two last completions on two CPUs must not each read the
+		 * other's counter from before its decrement (store
+		 * buffering), or neither reports the drain.
+		 */
+		smp_mb();
 		fence_epoch_check(ep);
+	}
 	rcu_read_unlock();
 }
 
@@ -345,6 +484,9 @@ int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open)
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
 		retry = fd->state == FENCE_CLOSING;
+		/* a flush under way may predate what it should cover */
+		if (retry && fd->flushing)
+			fd->flush_again = true;
 		if (if_open)
 			break;
 		/*
@@ -403,7 +545,7 @@ u64 fence_dev_stale_inflight(struct fence_dev *fd)
 
 int fence_dev_reopen(struct fence_dev *fd, bool force)
 {
-	struct bio_list to_submit = BIO_EMPTY_LIST;
+	unsigned long submit = 0;
 	struct fence_epoch *ep;
 	struct fence_pb *pb;
 	struct bio *bio;
@@ -441,8 +583,9 @@ int fence_dev_reopen(struct fence_dev *fd, bool force)
 			pb->ep = ep;
 			fence_pb_mark(fd, pb);
 		}
-		bio_list_merge(&to_submit, &fd->held);
+		bio_list_merge(&fd->to_submit, &fd->held);
 		bio_list_init(&fd->held);
+		submit = fd->nr_held;
 		this_cpu_add(*ep->inflight, fd->nr_held);
 		fd->nr_held = 0;
 		fd->close_fail = false;
@@ -459,8 +602,12 @@ int fence_dev_reopen(struct fence_dev *fd, bool force)
 		DMERR("%d:%d: reopen refused: %llu write(s) of an older generation still below",
 		      MAJOR(fd->devt), MINOR(fd->devt), stale);
 
-	while ((bio = bio_list_pop(&to_submit)))
-		dm_submit_bio_remap(bio, NULL);
+	/*
+	 * Not from here: we run under the table's SRCU read lock, and a
+	 * submission may wait for the disk (as dm-delay, hand them over).
+	 */
+	if (submit)
+		queue_work(system_long_wq, &fd->submit_work);
 	mutex_unlock(&fd->msg_mutex);
 	if (!r)
 		fence_raise_event(fd);
@@ -471,6 +618,8 @@ int fence_dev_fence(struct fence_dev *fd, u64 generation)
 {
 	struct bio_list to_fail = BIO_EMPTY_LIST;
 	struct fence_epoch *ep = NULL;
+	struct fence_pb *pb;
+	struct bio *bio;
 	u64 old;
 	int r = 0;
 
@@ -486,6 +635,16 @@ int fence_dev_fence(struct fence_dev *fd, u64 generation)
 		bio_list_merge(&to_fail, &fd->held);
 		bio_list_init(&fd->held);
 		fd->nr_held = 0;
+		/*
+		 * Released by a reopen but not dispatched yet: never below,
+		 * so they fail like held writes, uncounted.
+		 */
+		while ((bio = bio_list_pop(&fd->to_submit))) {
+			pb = dm_per_bio_data(bio, sizeof(*pb));
+			this_cpu_dec(*pb->ep->inflight);
+			pb->ep = NULL;
+			bio_list_add(&to_fail, bio);
+		}
 	}
 	spin_unlock_irq(&fd->lock);
 
@@ -519,7 +678,17 @@ void fence_dev_presuspend(struct fence_dev *fd, bool noflush)
 	spin_lock_irq(&fd->lock);
 	fd->suspending = true;
 	fd->suspend_noflush = noflush;
-	bio_list_merge(&released, &fd->held);
+	if (!noflush) {
+		bio_list_merge(&released, &fd->held);
+	} else {
+		/*
+		 * dm core puts each requeued bio at the head of its deferred
+		 * list: give them back newest first, so that they come back
+		 * (and are held again) in their arrival order.
+		 */
+		while ((bio = bio_list_pop(&fd->held)))
+			bio_list_add_head(&released, bio);
+	}
 	bio_list_init(&fd->held);
 	fd->nr_held = 0;
 	spin_unlock_irq(&fd->lock);
@@ -569,6 +738,16 @@ void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
 	c->failed_writes = atomic64_read(&fd->failed_writes);
 }
 
+u64 fence_dev_flush_errors(struct fence_dev *fd)
+{
+	u64 n;
+
+	spin_lock_irq(&fd->lock);
+	n = fd->flush_errors;
+	spin_unlock_irq(&fd->lock);
+	return n;
+}
+
 void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info)
 {
 	struct fence_counts c;
@@ -602,6 +781,7 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 {
 	struct fence_dev *fd = kmem_cache_zalloc(fence_dev_cache, GFP_KERNEL);
 	struct fence_epoch *ep = NULL;
+	int r;
 
 	*error = "Cannot allocate fence device state";
 	if (!fd)
@@ -614,12 +794,15 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 		}
 	}
 	fd->len = fc->ti->len;
-	if (fence_bitmap_init(&fd->bitmap, fd->len, fc->region_shift)) {
-		*error = "Cannot allocate dirty bitmap";
+	r = fence_bitmap_init(&fd->bitmap, fd->len, fc->region_shift);
+	if (r) {
+		*error = r == -E2BIG ?
+			"Dirty bitmap too large: use a larger region_size" :
+			"Cannot allocate dirty bitmap";
 		if (ep)
 			fence_epoch_free(ep);
 		kmem_cache_free(fence_dev_cache, fd);
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(r == -E2BIG ? -EINVAL : r);
 	}
 	fd->devt = devt;
 	refcount_set(&fd->ref, 1);
@@ -627,15 +810,19 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 	mutex_init(&fd->msg_mutex);
 	mutex_init(&fd->target_mutex);
 	INIT_LIST_HEAD(&fd->targets);
+	INIT_LIST_HEAD(&fd->orphans);
 	spin_lock_init(&fd->lock);
 	fd->generation = fc->table_generation;
 	fd->state = fc->start_closed ? FENCE_CLOSED : FENCE_OPEN;
 	RCU_INIT_POINTER(fd->live, ep);
 	INIT_LIST_HEAD(&fd->retired);
 	bio_list_init(&fd->held);
+	bio_list_init(&fd->to_submit);
 	atomic64_set(&fd->failed_writes, 0);
 	atomic64_set(&fd->late_completions, 0);
 	INIT_WORK(&fd->drain_work, fence_drain_work);
+	INIT_WORK(&fd->flush_work, fence_flush_work);
+	INIT_WORK(&fd->submit_work, fence_submit_work);
 	return fd;
 }
 
@@ -648,7 +835,13 @@ static void fence_dev_destroy(struct fence_dev *fd)
 {
 	struct fence_epoch *ep, *tmp;
 
+	/* dm core waited for the writes submit_work had: it is idle */
+	flush_work(&fd->submit_work);
 	cancel_work_sync(&fd->drain_work);
+	/* no table left: nothing for the flush to wait for */
+	cancel_work_sync(&fd->flush_work);
+	cancel_work_sync(&fd->drain_work);
+	fence_orphans_free(&fd->orphans);
 	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
 		list_del(&ep->list);
 		call_rcu(&ep->rcu, fence_epoch_free_rcu);
@@ -675,13 +868,16 @@ struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 	list_for_each_entry(fd, &fence_devs, list) {
 		if (fd->devt != devt)
 			continue;
+		mutex_lock(&fd->target_mutex);
 		list_for_each_entry(other, &fd->targets, fd_list) {
 			if (other->ti->table == fc->ti->table) {
+				mutex_unlock(&fd->target_mutex);
 				*error = "Only one fence target per table";
 				fd = ERR_PTR(-EINVAL);
 				goto out;
 			}
 		}
+		mutex_unlock(&fd->target_mutex);
 		if (fc->table_generation < fd->generation) {
 			*error = "Generation below the device's current generation";
 			fd = ERR_PTR(-EINVAL);
@@ -714,19 +910,70 @@ out:
 	return fd;
 }
 
+/*
+ * Under target_mutex: does the table that goes leave writes on its backing
+ * device that no closing flush has covered yet?  Only while the device is
+ * open or closing (a closed one was flushed; a fenced one promises nothing
+ * of its stale writes), only when another table stays (a reload: a removed
+ * device reports no 'closed' any more), and only once per device.
+ */
+static bool fence_orphan_needed(struct fence_dev *fd, struct block_device *bdev)
+{
+	struct fence_orphan *o;
+	struct fence_c *fc;
+	enum fence_state state = READ_ONCE(fd->state);
+
+	if (state != FENCE_OPEN && state != FENCE_CLOSING)
+		return false;
+	if (list_empty(&fd->targets))
+		return false;
+	list_for_each_entry(fc, &fd->targets, fd_list)
+		if (fc->dev->bdev == bdev)
+			return false;
+	list_for_each_entry(o, &fd->orphans, list)
+		if (o->bdev == bdev)
+			return false;
+	return true;
+}
+
 void fence_dev_detach(struct fence_c *fc)
 {
+	struct block_device *bdev = fc->dev->bdev;
 	struct fence_dev *fd = fc->fd;
-	bool last;
+	struct fence_orphan *o;
+	bool last, flush_now = false;
+	int r;
 
 	mutex_lock(&fence_devs_mutex);
 	mutex_lock(&fd->target_mutex);
 	list_del(&fc->fd_list);
+	if (fence_orphan_needed(fd, bdev)) {
+		o = kmalloc(sizeof(*o), GFP_KERNEL);
+		if (o) {
+			get_device(&bdev->bd_device);
+			o->bdev = bdev;
+			list_add_tail(&o->list, &fd->orphans);
+		} else {
+			flush_now = true;
+		}
+	}
 	mutex_unlock(&fd->target_mutex);
 	last = --fd->users == 0;
 	if (last)
 		list_del(&fd->list);
 	mutex_unlock(&fence_devs_mutex);
+
+	if (flush_now) {
+		/* no memory to remember it: flush it now, we still have it open */
+		r = blkdev_issue_flush(bdev);
+		if (r) {
+			spin_lock_irq(&fd->lock);
+			fd->flush_errors++;
+			spin_unlock_irq(&fd->lock);
+			DMERR("%d:%d: flush of the replaced backing device failed (%d)",
+			      MAJOR(fd->devt), MINOR(fd->devt), r);
+		}
+	}
 	if (last)
 		fence_dev_put(fd);
 }

@@ -253,7 +253,7 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 		fence_pb_mark(fc->fd, pb);
 		return DM_MAPIO_REMAPPED;
 	}
-	return fence_dev_map_write(fc->fd, bio, pb);
+	return fence_dev_map_write(fc->fd, bio, pb, dm_noflush_suspending(ti));
 }
 
 static int fence_end_io(struct dm_target *ti, struct bio *bio,
@@ -423,15 +423,21 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return -EINVAL;
 }
 
+/*
+ * dm core hands the ioctls it does not know itself (SG_IO, SCSI and NVMe
+ * passthrough, CD-ROM commands, PR clear) to the device prepare_ioctl
+ * names.  A SCSI WRITE sent that way would go around the close, the fence,
+ * the in-flight count and the bitmap: refuse them all.  Persistent
+ * reservations (register, reserve, release, preempt) do not come here:
+ * dm core sends them through pr_ops to every device iterate_devices names.
+ */
 static int fence_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 {
 	struct fence_c *fc = ti->private;
 
-	*bdev = fc->dev->bdev;
-	/* pass ioctls (SCSI persistent reservations...) only for a whole device */
-	if (fc->start || ti->len != bdev_nr_sectors(fc->dev->bdev))
-		return 1;
-	return 0;
+	DMERR_LIMIT("%d:%d: ioctl passthrough to %s refused: it would bypass the fence",
+		    MAJOR(fc->fd->devt), MINOR(fc->fd->devt), fc->dev->name);
+	return -EOPNOTSUPP;
 }
 
 static int fence_iterate_devices(struct dm_target *ti,

@@ -71,30 +71,53 @@ struct fence_dev {
 	wait_queue_head_t state_wq;	/* woken on state changes and drains */
 
 	struct mutex msg_mutex;		/* serialises state changes that sleep */
-	struct mutex target_mutex;	/* guards targets against the drain work */
+	/*
+	 * Guards targets and orphans.  Never held across I/O: the flush work
+	 * takes references to the devices it flushes and lets go first, so
+	 * that status, messages and ioctls never wait for a disk.
+	 */
+	struct mutex target_mutex;
 	struct list_head targets;
+	struct list_head orphans;	/* see struct fence_orphan */
 
 	spinlock_t lock;		/* guards everything below */
 	enum fence_state state;
 	bool close_fail;		/* writes fail at once while closed */
 	bool suspending;		/* between presuspend and resume */
 	bool suspend_noflush;		/* ... of a --noflush suspend */
+	bool flushing;			/* the closing flush is being issued */
+	bool flush_again;		/* ... and a close asked for another */
 	u64 generation;
 	struct fence_epoch __rcu *live;	/* non-NULL exactly when open */
 	struct list_head retired;	/* epochs with writes maybe below */
 	struct bio_list held;
 	unsigned long nr_held;
+	struct bio_list to_submit;	/* released by reopen, for submit_work */
 	unsigned int close_seq;		/* bumped on every close from open */
 	u64 flush_errors;
 
 	atomic64_t failed_writes;
 	atomic64_t late_completions;
 
-	struct work_struct drain_work;
+	struct work_struct drain_work;	/* frees drained epochs, starts the flush */
+	struct work_struct flush_work;	/* the closing flush; may wait for ever */
+	struct work_struct submit_work;	/* dispatches writes reopen released */
 
 	/* geometry of the bitmap: every table of the device must share it */
 	sector_t len;
 	struct fence_bitmap bitmap;
+};
+
+/*
+ * A backing device that a table no longer in use wrote to while the device
+ * was open or closing: the closing flush must still reach it, or 'closed'
+ * would claim writes durable that sit in its volatile cache.  Holds a
+ * reference to the block device (not an open), dropped once a closing
+ * flush succeeded.
+ */
+struct fence_orphan {
+	struct list_head list;
+	struct block_device *bdev;
 };
 
 /* One instance of the target in a table. */
@@ -135,6 +158,7 @@ struct fence_counts {
 };
 
 /* dm-fence-bitmap.c */
+#define FENCE_BITMAP_MAX_BYTES	((u64)INT_MAX)
 int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
 		      unsigned int region_shift);
 void fence_bitmap_free(struct fence_bitmap *bm);
@@ -145,13 +169,14 @@ u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
 void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
 			  const u64 *bits);
 u64 fence_bitmap_dirty(struct fence_bitmap *bm);
+void fence_bitmap_set_all(struct fence_bitmap *bm, u64 start, u64 count);
 
 /* dm-fence-dev.c */
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				   char **error);
 void fence_dev_detach(struct fence_c *fc);
 int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
-			struct fence_pb *pb);
+			struct fence_pb *pb, bool noflush_suspending);
 void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb);
 int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open);
 int fence_dev_reopen(struct fence_dev *fd, bool force);
@@ -161,6 +186,7 @@ void fence_dev_resume(struct fence_dev *fd);
 void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c);
 void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info);
 u64 fence_dev_stale_inflight(struct fence_dev *fd);
+u64 fence_dev_flush_errors(struct fence_dev *fd);
 int fence_dev_caches_init(void);
 void fence_dev_caches_exit(void);
 struct fence_dev *fence_dev_get(dev_t devt);
