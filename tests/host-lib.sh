@@ -9,7 +9,7 @@ VMS=$BUILD/vm
 # Debian packages the whole bench needs; the kernels come on top.
 HOST_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils fio dmsetup sparse kmod
 	make gcc libc6-dev linux-source-6.1 libdevmapper-dev libjson-c-dev pkg-config
-	util-linux coreutils procps python3 gcc-multilib
+	util-linux coreutils procps python3 gcc-multilib sg3-utils
 	nfs-kernel-server rpcbind iproute2 e2fsprogs dkms groff-base"
 
 apt_updated=
@@ -75,7 +75,7 @@ build_module() {	# <kver> [make args...]: build/<kver>/dm-fence.ko
 build_test_tools() {
 	local t
 	mkdir -p "$BUILD/tools"
-	for t in ioctl_refusals ioctl_fuzz; do
+	for t in ioctl_refusals ioctl_fuzz dirty_fault pr_ioctl; do
 		gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
 			-o "$BUILD/tools/$t" "$REPO/tests/guest/tools/$t.c" || return 1
 	done

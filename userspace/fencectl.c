@@ -429,7 +429,8 @@ int main(int argc, char **argv)
 		return cmd_watch(&dev, &o);
 
 	/* a refusal that filled nothing (bad input, no permission): no counts */
-	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL) {
+	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL &&
+	    r != -EIO) {
 		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd, strerror(-r));
 		return exit_for(r);
 	}

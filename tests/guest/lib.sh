@@ -292,3 +292,44 @@ expect_exit() {	# <code> <cmd...>: run, expect that exit code
 json_field() {	# <field>: from the JSON object on stdin
 	python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
+
+# A SCSI disk from the kernel's own SCSI target (LIO) through its loopback
+# fabric: a RAM backstore behind tcm_loop.  Unlike scsi_debug it answers
+# persistent reservations (PERSISTENT RESERVE IN/OUT) the way an iSCSI or
+# FC array does.  Prints the new sd device.
+lio_disk() {	# <size_MiB>
+	local t=/sys/kernel/config/target before b wwn=naa.5001405f00000001
+	modprobe sd_mod
+	modprobe tcm_loop
+	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+	before=$(ls /sys/block)
+	# sd registers keys with APTPL: LIO keeps them under its dbroot, which
+	# must be writable (the host's root is read-only here)
+	mkdir -p /tmp/lio/pr
+	[ "$(cat $t/dbroot)" = /tmp/lio ] || echo /tmp/lio > $t/dbroot
+	mkdir -p $t/core/rd_mcp_0/rd0
+	echo "rd_pages=$(($1 * 256))" > $t/core/rd_mcp_0/rd0/control
+	echo 1 > $t/core/rd_mcp_0/rd0/enable
+	mkdir -p $t/loopback/$wwn/tpgt_1/lun/lun_0
+	echo naa.5001405f00000002 > $t/loopback/$wwn/tpgt_1/nexus
+	ln -s $t/core/rd_mcp_0/rd0 $t/loopback/$wwn/tpgt_1/lun/lun_0/rd0
+	lio_find() {
+		for b in /sys/block/sd*; do
+			[ -e "$b" ] || continue
+			grep -qxF "${b##*/}" <<< "$before" && continue
+			blockdev --getsz "/dev/${b##*/}" >/dev/null 2>&1 || continue
+			echo "/dev/${b##*/}"
+			return 0
+		done
+		return 1
+	}
+	wait_until 20 lio_find >/dev/null || fail "LIO loopback disk did not appear"
+	lio_find
+}
+
+lio_remove() {	# undo lio_disk (best effort: the next test starts clean)
+	local t=/sys/kernel/config/target w=naa.5001405f00000001
+	rm -f $t/loopback/$w/tpgt_1/lun/lun_0/rd0
+	rmdir $t/loopback/$w/tpgt_1/lun/lun_0 $t/loopback/$w/tpgt_1 $t/loopback/$w \
+		$t/core/rd_mcp_0/rd0 $t/core/rd_mcp_0 2>/dev/null || true
+}

@@ -21,8 +21,13 @@ BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more
 # (its process group), fail whatever a device still holds by replacing
 # tables with error targets, then remove every device.
 cleanup_after() {	# <process group of the test>
-	local i
+	local i d
 	kill -9 -- "-$1" 2>/dev/null
+	# a gate the test left shut holds I/O (and a flush a remove waits for)
+	for d in $(dmsetup info -c --noheadings -o name,suspended --separator : 2>/dev/null |
+		   sed -n 's/:Suspended$//p'); do
+		dmsetup resume "$d" >/dev/null 2>&1
+	done
 	# a writer in D state holds its device open until --force fails its
 	# I/O; stacked devices go one layer per round
 	for i in $(seq 40); do
@@ -31,7 +36,6 @@ cleanup_after() {	# <process group of the test>
 		dmsetup remove_all --force >/dev/null 2>&1
 		sleep 0.25
 	done
-	local d
 	for d in /sys/kernel/config/nullb/*/; do
 		[ -d "$d" ] || continue
 		echo 0 > "$d/power" 2>/dev/null
@@ -44,8 +48,10 @@ for t in "$REPO/tests/guest/$suite"/*.sh; do
 	if [ -n "${ONLY:-}" ]; then
 		case " $ONLY " in *" ${name%%-*} "*) ;; *) continue ;; esac
 	fi
-	before=$(dmesg | wc -l)
-	echo "=== $name" > /dev/kmsg
+	# the test's slice of the kernel log starts at a marker of its own: a
+	# line count goes wrong once the ring wraps, a lost marker is seen
+	marker="=== $name $$.$RANDOM"
+	echo "$marker" > /dev/kmsg
 	start=$SECONDS
 	# timeout puts the test in a process group of its own: its pid
 	timeout -k 5 "${TEST_TIMEOUT:-180}" bash "$t" > "$OUT/$name.log" 2>&1 &
@@ -57,7 +63,11 @@ for t in "$REPO/tests/guest/$suite"/*.sh; do
 		echo w > /proc/sysrq-trigger
 	fi
 	cleanup_after $pgid
-	dmesg | tail -n +$((before + 1)) > "$OUT/$name.dmesg"
+	if ! dmesg | awk -v m="$marker" 'seen { print } index($0, m) { seen = 1 } END { exit !seen }' \
+		> "$OUT/$name.dmesg"; then
+		echo "FAIL: the kernel log wrapped: this test's start marker is gone" >> "$OUT/$name.log"
+		rc=1
+	fi
 	if grep -Eq "$BAD" "$OUT/$name.dmesg"; then
 		echo "FAIL: kernel log:" >> "$OUT/$name.log"
 		grep -E -A5 "$BAD" "$OUT/$name.dmesg" | head -40 >> "$OUT/$name.log"

@@ -14,6 +14,9 @@ initrd=$out/initrd.gz
 # and let a panic end the VM at once instead of waiting for the time-out.
 append="console=ttyS0 panic=-1 oops=panic softlockup_panic=1"
 append+=" hung_task_timeout_secs=30 slub_debug=FZPU ${VM_APPEND:-}"
+# a ring large enough for the whole suite's log: the runner slices it per
+# test by a marker and fails a test whose marker the ring lost
+append+=" log_buf_len=16M"
 # Tests watch bios reaching a device through this tracepoint.  Enabling an
 # event at run time patches kernel text on every CPU (the event's static key
 # and the sched tracepoints ftrace uses to record task names), which under

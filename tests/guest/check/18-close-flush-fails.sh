@@ -38,9 +38,21 @@ dmesg | tail -n +$((before + 1)) | has "flush after close failed (-5), still clo
 # it stays closing: no event claims 'closed'
 wait_state f0 closed 2 && fail "reported closed after a failed flush"
 
+# DRAIN learns of the failed flush of its own retry at once (EIO, exit 4),
+# not at its time-out
+start=$SECONDS
+rc=0
+"$FENCECTL" drain f0 --timeout 60000 > /tmp/drain.out 2>&1 || rc=$?
+cat /tmp/drain.out
+expect_eq "$rc" 4 "drain while the flush fails"
+has "Input/output error" < /tmp/drain.out || fail "drain did not say why"
+[ $((SECONDS - start)) -lt 20 ] || fail "drain took $((SECONDS - start)) s to report the failed flush"
+expect_field f0 flush_errors 2
+expect_field f0 state closing
+
 mend_slice
 dmsetup message f0 0 close		# retries the flush
 wait_state f0 closed 10 || fail "not closed after the retry: $(fence_status f0)"
-expect_field f0 flush_errors 1
+expect_field f0 flush_errors 2
 dmsetup message f0 0 reopen
 dd if=/dev/urandom of=/dev/mapper/f0 bs=4k count=1 oflag=direct status=none || fail "write after mending"

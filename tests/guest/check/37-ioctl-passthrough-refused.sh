@@ -1,0 +1,61 @@
+# No way into the disk goes around the fence: a SCSI WRITE sent with SG_IO
+# to the fence device (QEMU scsi-block, libvirt device='lun') is refused in
+# every state, with a log line, and nothing reaches the disk.  Persistent
+# reservations still work through the fence device: dm core sends register,
+# reserve and release to the backing disk through pr_ops, and the disk (a
+# LIO target, which implements them) shows the key and the reservation.
+# PR clear is the one operation dm core routes through the ioctl path: it
+# is refused with the passthrough.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+disk=$(lio_disk 16)
+trap 'dmsetup remove f0 2>/dev/null; lio_remove' EXIT
+fence_create f0 "$disk"
+random_file /tmp/a 4
+random_file /tmp/b 4
+dd if=/tmp/a of=/dev/mapper/f0 bs=4k count=1 oflag=direct status=none
+
+# WRITE(10) of LBA 0, 8 blocks of 512 bytes (4 KiB): the data of /tmp/b
+sg_write() {
+	sg_raw -s 4096 -i /tmp/b "$1" 2a 00 00 00 00 00 00 00 08 00 >/tmp/sg.out 2>&1
+}
+# the same command on the disk itself works: the test can see a write
+sg_raw -s 4096 -i /tmp/a "$disk" 2a 00 00 00 00 00 00 00 08 00 >/dev/null 2>&1 ||
+	fail "sg_raw WRITE(10) fails on the disk itself"
+
+for state in open closed fenced; do
+	case $state in
+	closed) dmsetup message f0 0 close; wait_state f0 closed 10 || fail "not closed" ;;
+	fenced) dmsetup message f0 0 fence 2 ;;
+	esac
+	mark=$(dmesg | wc -l)
+	if sg_write /dev/mapper/f0; then
+		cat /tmp/sg.out
+		fail "SG_IO WRITE(10) through the fence device succeeded while $state"
+	fi
+	expect_eq "$(block_sum "$disk" 0)" "$(file_sum /tmp/a)" "block 0 after SG_IO while $state"
+	dmesg | tail -n +$((mark + 1)) | has "ioctl passthrough to .* refused" ||
+		fail "no log line for the refused passthrough ($state)"
+	expect_field f0 inflight 0
+done
+dmsetup remove f0
+
+# persistent reservations through a fresh (open) fence device
+fence_create f0 "$disk"
+expect_eq "$("$TOOLS/pr_ioctl" /dev/mapper/f0 register abc123)" 0 "PR register through the fence device"
+sg_persist --in --read-keys "$disk" > /tmp/keys 2>&1 || { cat /tmp/keys; fail "sg_persist read keys"; }
+cat /tmp/keys
+has -i '0xabc123' < /tmp/keys || fail "the key registered through the fence device is not on the disk"
+expect_eq "$("$TOOLS/pr_ioctl" /dev/mapper/f0 reserve abc123)" 0 "PR reserve through the fence device"
+sg_persist --in --read-reservation "$disk" > /tmp/rsv 2>&1 || { cat /tmp/rsv; fail "sg_persist read reservation"; }
+cat /tmp/rsv
+has -i 'Key=0xabc123' < /tmp/rsv || fail "no reservation on the disk"
+has -i 'Write Exclusive' < /tmp/rsv || fail "reservation of the wrong type"
+expect_eq "$("$TOOLS/pr_ioctl" /dev/mapper/f0 release abc123)" 0 "PR release through the fence device"
+sg_persist --in --read-reservation "$disk" > /tmp/rsv 2>&1
+has -i 'Key=0xabc123' < /tmp/rsv && fail "the reservation was not released"
+expect_eq "$("$TOOLS/pr_ioctl" /dev/mapper/f0 clear abc123)" EOPNOTSUPP "PR clear through the fence device"
+# the data path is untouched by all this
+dd if=/tmp/b of=/dev/mapper/f0 bs=4k count=1 oflag=direct status=none
+expect_eq "$(block_sum "$disk" 0)" "$(file_sum /tmp/b)" "a plain write after the PR calls"

@@ -1,0 +1,44 @@
+# A noflush suspend that a signal interrupts must not turn the writes it
+# requeued into errors.  dm core clears its noflush flag before it gives
+# the requeued writes back and only then undoes presuspend, so the target
+# must decide by dm_noflush_suspending() at map time: the writes are held
+# again, and land after reopen.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+nb=$(nullb_create nb0 16)
+gate_create g0 "$nb"
+fence_create f0 /dev/mapper/g0
+trap 'gate_open g0 2>/dev/null || true' EXIT
+random_file /tmp/w1 4
+random_file /tmp/w2 4
+
+# W1 in flight below, kept there by the shut gate: the suspend waits for it
+gate_shut g0
+write_in_flight f0 1 /tmp/w1
+w1=$INFLIGHT_PID
+dmsetup message f0 0 close
+# W2 held by the closing device
+write_block_bg /dev/mapper/f0 2 /tmp/w2
+w2=$!
+wait_until 10 field_is f0 held 1 || fail "W2 not held: $(fence_status f0)"
+
+dmsetup suspend --noflush f0 &
+sp=$!
+# presuspend gave W2 back to dm core; the suspend now waits for W1
+wait_until 10 field_is f0 held 0 || fail "noflush presuspend kept W2: $(fence_status f0)"
+kill -TERM $sp
+wait $sp && fail "the suspend completed though W1 is still below"
+dmsetup info f0 | has 'State: *ACTIVE' || fail "f0 still suspended after the interrupted suspend"
+
+wait_until 10 field_is f0 held 1 || fail "W2 not held again after the interrupted suspend: $(fence_status f0)"
+kill -0 $w2 2>/dev/null || { wait $w2; fail "W2 completed (exit $?) during the interrupted suspend"; }
+expect_field f0 failed 0
+
+gate_open g0
+expect_wait $w1 0 "W1"
+wait_state f0 closed 20 || fail "not closed: $(fence_status f0)"
+dmsetup message f0 0 reopen
+expect_wait $w2 0 "W2 after reopen"
+expect_eq "$(block_sum "$nb" 2)" "$(file_sum /tmp/w2)" "block 2 holds W2"
+expect_eq "$(block_sum "$nb" 1)" "$(file_sum /tmp/w1)" "block 1 holds W1"
