@@ -91,13 +91,24 @@ dirty_above() {	# <name> <count>: for wait_until
 
 # Wait for the device-mapper event that accompanies state $2, not by
 # polling: `dmsetup wait` returns when the event counter moves past the
-# one we saw, and we re-check the state after every event.
+# one we saw, and we re-check the state after every event.  A state that
+# changes under our eyes without its event fails (returns 2): the contract
+# promises an event with every state change, and scripts wait on it.
 wait_state() {	# <name> <state> [timeout_s]
-	local name=$1 want=$2 limit=${3:-30} nr end
+	local name=$1 want=$2 limit=${3:-30} nr end other=
 	end=$((SECONDS + limit))
 	while :; do
-		nr=$(dmsetup info -c --noheadings -o events "$name")
-		[ "$(field "$name" state)" = "$want" ] && return 0
+		nr=$(dmsetup info -c --noheadings -o events "$name" | tr -d ' ')
+		if [ "$(field "$name" state)" = "$want" ]; then
+			# already there when we came: no event to expect
+			[ -z "$other" ] && return 0
+			# the event follows the change: give it a moment
+			[ "$nr" -gt "$other" ] ||
+				timeout 5 dmsetup wait "$name" "$other" >/dev/null 2>&1 ||
+				{ echo "wait_state: $name became $want without a device-mapper event" >&2; return 2; }
+			return 0
+		fi
+		other=$nr
 		[ $SECONDS -lt $end ] || return 1
 		timeout $((end - SECONDS + 1)) dmsetup wait "$name" "$nr" >/dev/null || true
 	done

@@ -1,13 +1,15 @@
-# A write already below at fence time (dm-delay, 5 s) is counted in
+# A write already below at fence time (kept there by a shut gate) is counted in
 # stale_inflight; reopen is refused while it is below; when it completes it
 # counts as a late completion and its region is dirty; then reopen works.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
 dev=$(nullb_create nb0 16)
-delay_create dly "$dev" 5000
-fence_create f0 /dev/mapper/dly
+gate_create g0 "$dev"
+fence_create f0 /dev/mapper/g0
+trap 'gate_open g0 2>/dev/null || true' EXIT
 random_file /tmp/a 4
+gate_shut g0
 
 write_in_flight f0 40 /tmp/a	# region 2 (16 blocks a region)
 w=$INFLIGHT_PID
@@ -19,10 +21,12 @@ before=$(dmesg | wc -l)
 if dmsetup message f0 0 reopen 2>/dev/null; then
 	fail "reopen accepted while a stale write is below"
 fi
+expect_field f0 stale 1
 dmesg | tail -n +$((before + 1)) | has "reopen refused: 1 write(s) of an older generation still below" ||
 	fail "no log line for the refused reopen"
 expect_field f0 state fenced
 
+gate_open g0
 wait $w || fail "the write already below failed"
 wait_until 15 field_is f0 stale 0 || fail "stale write never completed"
 expect_field f0 late 1

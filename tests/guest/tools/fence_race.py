@@ -4,7 +4,9 @@
 moment; afterwards every block must hold exactly the last write to it that
 completed successfully, never a write that failed (a stale write landing)
 and never an older one (a lost write), and the device must not change
-again once stale_inflight is 0.
+again once stale_inflight is 0.  Every write is also timed: one that was
+submitted after the fence message returned must fail, and the kernel's
+failed_writes and late_completions must agree with what the writers saw.
 
 Each writer owns a disjoint set of blocks and writes one block at a time,
 so for every block the writes are ordered and "the last successful write"
@@ -61,6 +63,7 @@ class Writer(threading.Thread):
         self.rng = random.Random(rng.random())
         self.last_ok = {}           # block -> seq of the last successful write
         self.failed = {}            # block -> seqs of failed writes
+        self.times = []             # (submitted, completed, ok) per write
         self.stop = threading.Event()
         self.ok = self.errors = 0
 
@@ -74,11 +77,14 @@ class Writer(threading.Thread):
             buf.seek(0)
             buf.write(HDR.pack(MAGIC, self.gen, self.wid, b, seq))
             buf.write(os.urandom(64))
+            t = time.monotonic()
             try:
                 os.pwritev(fd, [buf], b * BLOCK)
+                self.times.append((t, time.monotonic(), True))
                 self.last_ok[b] = seq
                 self.ok += 1
             except OSError:
+                self.times.append((t, time.monotonic(), False))
                 self.failed.setdefault(b, set()).add(seq)
                 self.errors += 1
                 if self.errors > 200:
@@ -118,7 +124,9 @@ def iteration(name, backing, nblocks, it, rng):
     if outage:
         subprocess.run(outage, shell=True, check=True)
         time.sleep(rng.uniform(0, 0.5))           # writes pile up below
+    t_fence = time.monotonic()
     dm("message", name, "0", "fence", str(gen + 1))
+    t_fenced = time.monotonic()
     after = status(name)
     if restore:
         time.sleep(rng.uniform(0.2, 1.5))
@@ -150,6 +158,28 @@ def iteration(name, backing, nblocks, it, rng):
                 bad.append(f"block {b}: a FAILED write (seq {seq}) landed")
             elif want is None or seq != want:
                 bad.append(f"block {b}: holds seq {seq}, last successful was {want}")
+    # a write submitted after the fence returned must never succeed
+    after_fence = [t for w in writers for t in w.times if t[0] > t_fenced]
+    passed = sum(1 for t in after_fence if t[2])
+    if passed:
+        bad.append(f"{passed} write(s) submitted after the fence returned succeeded")
+    if not after_fence:
+        bad.append("no write was submitted after the fence: the test proved nothing")
+    # the kernel's counts agree with the writers: each write dm-fence failed
+    # is one a writer saw fail; each late completion is a write that was
+    # below at the fence, so it was submitted before the fence returned and
+    # completed after it began
+    failed_delta = final["failed"] - st["failed"]
+    late_delta = final["late"] - st["late"]
+    errors = sum(w.errors for w in writers)
+    if failed_delta > errors or (not outage and failed_delta != errors):
+        bad.append(f"failed_writes grew by {failed_delta}, the writers saw {errors} failures")
+    spanning = sum(1 for w in writers for t in w.times
+                   if t[0] < t_fenced and t[1] > t_fence)
+    if not after["stale"] <= late_delta <= spanning:
+        bad.append(f"late_completions grew by {late_delta}: expected between the "
+                   f"{after['stale']} stale at the fence and the {spanning} writes "
+                   f"that spanned it")
     # nothing may change once no stale write is below (none is: a write
     # below at this point would be a counting bug; give it time to show)
     time.sleep(0.3)
@@ -157,7 +187,6 @@ def iteration(name, backing, nblocks, it, rng):
     if sum1 != sum2:
         bad.append("the backing device changed after stale_inflight reached 0")
     ok = sum(w.ok for w in writers)
-    errors = sum(w.errors for w in writers)
     print(f"iteration {it}: gen {gen}->{gen + 1} writes_ok={ok} writes_failed={errors} "
           f"stale_at_fence={after['stale']} late={final['late']} "
           f"failed_writes={final['failed']} bad={len(bad)}", flush=True)
