@@ -24,8 +24,15 @@ report() {	# <kernel|host> <name> <0|1> [log file]
 }
 
 finish() {
-	# CI keeps only the tail of the output: name the failures again here.
 	local i
+	# where the time goes: the ten slowest guest tests of this run
+	if ls "$VMS"/*-check/results >/dev/null 2>&1; then
+		echo "slowest guest tests:"
+		for i in "$VMS"/*-check/results; do
+			sed -n "s|^\(not \)\{0,1\}ok \([^ ]*\) \([0-9]*\)s\$|\3 ${i#"$VMS"/} \2|p" "$i"
+		done | sort -rn | head -n 10 | sed 's|-check/results||; s/^/    /'
+	fi
+	# CI keeps only the tail of the output: name the failures again here.
 	for i in "${!failed_names[@]}"; do
 		echo "FAILED: ${failed_names[$i]}"
 		[ -f "${failed_logs[$i]}" ] && tail -n 12 "${failed_logs[$i]}" | sed 's/^/    | /'
