@@ -351,7 +351,12 @@ static void fence_flush_work(struct work_struct *work)
 		wake_up_all(&fd->state_wq);
 }
 
-/* Dispatch the writes that reopen released, in their order. */
+/*
+ * Dispatch the writes that reopen released, in their order.  They are
+ * counted in the new epoch, so a fence that comes while we submit finds the
+ * ones we already took counted as below (stale_inflight, as for a write
+ * that passed map() just before a fence), and fails those still queued.
+ */
 static void fence_submit_work(struct work_struct *work)
 {
 	struct fence_dev *fd = container_of(work, struct fence_dev, submit_work);
