@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/dm-fence.h>
 
@@ -40,6 +41,25 @@ static int status(struct dm_fence_info *info)
 	if (ioctl(ctl, DM_FENCE_IOC_STATUS, &s))
 		return -errno;
 	*info = s.info;
+	return 0;
+}
+
+/*
+ * A close returns before the device is closed: the drain and the flush
+ * finish in the kernel's own time.  Let that settle before a call, so that
+ * 'the device changed' can only be the call's doing.
+ */
+static int settled_status(struct dm_fence_info *info)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i, r;
+
+	for (i = 0; i < 2000; i++) {
+		r = status(info);
+		if (r || info->state != DM_FENCE_STATE_CLOSING)
+			return r;
+		nanosleep(&ms, NULL);
+	}
 	return 0;
 }
 
@@ -129,7 +149,7 @@ int main(int argc, char **argv)
 		if (rnd() % 50 == 0)
 			arg = (void *)(uintptr_t)pointer();
 
-		if (status(&before))
+		if (settled_status(&before))
 			return 2;
 		r = ioctl(ctl, cmd, arg) ? errno : 0;
 		if (status(&after))
