@@ -262,6 +262,15 @@ gate_create() {	# <name> <dev>
 gate_shut() { dmsetup suspend "$1"; }
 gate_open() { dmsetup resume "$1"; }
 
+# A fence device <name> over a gate <gate> over <dev>; a test that ends
+# (or fails) with the gate shut opens it on exit, so cleanup can proceed.
+gated_fence() {	# <name> <gate> <dev>
+	gate_create "$2" "$3"
+	fence_create "$1" "/dev/mapper/$2"
+	# shellcheck disable=SC2064 # the gate's name now
+	trap "gate_open $2 2>/dev/null || true" EXIT
+}
+
 write_block_bg() {	# <dev> <block> <file>
 	dd if="$3" of="$1" bs=4k count=1 seek="$2" oflag=direct status=none &
 }

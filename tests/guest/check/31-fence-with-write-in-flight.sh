@@ -5,9 +5,7 @@
 load_fence
 
 dev=$(nullb_create nb0 16)
-gate_create g0 "$dev"
-fence_create f0 /dev/mapper/g0
-trap 'gate_open g0 2>/dev/null || true' EXIT
+gated_fence f0 g0 "$dev"
 random_file /tmp/a 4
 gate_shut g0
 

@@ -12,11 +12,9 @@ BOUND=2
 
 nb=$(nullb_create nb0 16)
 nb1=$(nullb_create nb1 16)
-gate_create g0 "$nb"
-fence_create f0 /dev/mapper/g0
+gated_fence f0 g0 "$nb"
 fence_create f1 "$nb1"
 len=$(sectors_of "$nb")
-trap 'gate_open g0 2>/dev/null || true' EXIT
 
 quick() {	# <what> <cmd...>: must return, and succeed, within $BOUND s
 	local what=$1 rc=0

@@ -7,9 +7,7 @@
 load_fence
 
 nb=$(nullb_create nb0 16)
-gate_create g0 "$nb"
-fence_create f0 /dev/mapper/g0
-trap 'gate_open g0 2>/dev/null || true' EXIT
+gated_fence f0 g0 "$nb"
 random_file /tmp/w1 4
 random_file /tmp/w2 4
 
