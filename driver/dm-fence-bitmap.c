@@ -58,12 +58,21 @@ static unsigned long fence_word_mask(u64 w, u64 first, u64 last)
 	return mask;
 }
 
+/* OR @set into word @w, counting the bits that were clear. */
+static void fence_word_set(struct fence_bitmap *bm, u64 w, unsigned long set)
+{
+	unsigned long old = atomic_long_fetch_or(set, &bm->words[w]);
+
+	if (set & ~old)
+		atomic_long_add(hweight_long(set & ~old), &bm->nr_dirty);
+}
+
 /* Set the bits of every region that sectors [sector, sector + nr) touch. */
 void fence_bitmap_mark(struct fence_bitmap *bm, sector_t sector,
 		       unsigned int nr_sectors)
 {
 	u64 first, last, w, w_last;
-	unsigned long mask, old;
+	unsigned long mask;
 
 	if (unlikely(!nr_sectors))
 		return;
@@ -77,9 +86,7 @@ void fence_bitmap_mark(struct fence_bitmap *bm, sector_t sector,
 		mask = fence_word_mask(w, first, last);
 		if (likely((atomic_long_read(&bm->words[w]) & mask) == mask))
 			continue;
-		old = atomic_long_fetch_or(mask, &bm->words[w]);
-		if (mask & ~old)
-			atomic_long_add(hweight_long(mask & ~old), &bm->nr_dirty);
+		fence_word_set(bm, w, mask);
 	}
 }
 
@@ -117,15 +124,12 @@ void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
 			  const u64 *bits)
 {
 	u64 last = start + count - 1, w;
-	unsigned long old, set;
+	unsigned long set;
 
 	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++) {
 		set = *bits++ & fence_word_mask(w, start, last);
-		if (!set)
-			continue;
-		old = atomic_long_fetch_or(set, &bm->words[w]);
-		if (set & ~old)
-			atomic_long_add(hweight_long(set & ~old), &bm->nr_dirty);
+		if (set)
+			fence_word_set(bm, w, set);
 	}
 }
 
@@ -151,12 +155,7 @@ u64 fence_bitmap_dirty(struct fence_bitmap *bm)
 void fence_bitmap_set_all(struct fence_bitmap *bm, u64 start, u64 count)
 {
 	u64 last = start + count - 1, w;
-	unsigned long old, set;
 
-	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++) {
-		set = fence_word_mask(w, start, last);
-		old = atomic_long_fetch_or(set, &bm->words[w]);
-		if (set & ~old)
-			atomic_long_add(hweight_long(set & ~old), &bm->nr_dirty);
-	}
+	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++)
+		fence_word_set(bm, w, fence_word_mask(w, start, last));
 }

@@ -23,6 +23,7 @@
 
 /* GET_DIRTY copies through a buffer of this many bytes, whatever the window. */
 #define FENCE_CTL_CHUNK		4096
+#define FENCE_CTL_CHUNK_REGIONS	(FENCE_CTL_CHUNK / sizeof(u64) * 64)
 
 /*
  * Copy a growable struct in: the size userspace gives must cover at least
@@ -85,16 +86,17 @@ static int fence_ctl_wait_result(long r)
 	return r < 0 ? r : 0;
 }
 
-/* Wait until done(fd), a time-out (0: none) or a signal. */
+/* Wait until done(fd, arg), a time-out (0: none) or a signal. */
 static int fence_ctl_wait(struct fence_dev *fd,
-			  bool (*done)(struct fence_dev *fd), u32 timeout_ms)
+			  bool (*done)(struct fence_dev *fd, u64 arg), u64 arg,
+			  u32 timeout_ms)
 {
 	long w;
 
 	if (!timeout_ms)
 		return fence_ctl_wait_result(wait_event_interruptible(fd->state_wq,
-								      done(fd)));
-	w = wait_event_interruptible_timeout(fd->state_wq, done(fd),
+								      done(fd, arg)));
+	w = wait_event_interruptible_timeout(fd->state_wq, done(fd, arg),
 					     msecs_to_jiffies(timeout_ms));
 	return w ? fence_ctl_wait_result(w) : -ETIMEDOUT;
 }
@@ -130,40 +132,20 @@ static long fence_ctl_close(void __user *uarg)
 	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
-static bool fence_ctl_no_stale(struct fence_dev *fd)
+static bool fence_ctl_no_stale(struct fence_dev *fd, u64 unused)
 {
 	return !fence_dev_stale_inflight(fd);
 }
 
 /*
  * Closed, or no longer closing (reopened or fenced meanwhile), or a closing
- * flush failed since the drain began: the caller learns that at once, not
- * at its time-out.
+ * flush failed since the drain began (@errors: flush_errors then): the
+ * caller learns that at once, not at its time-out.
  */
-static int fence_ctl_wait_drained(struct fence_dev *fd, u64 errors,
-				  u32 timeout_ms)
+static bool fence_ctl_drain_done(struct fence_dev *fd, u64 errors)
 {
-	long w;
-
-#define FENCE_DRAIN_DONE (READ_ONCE(fd->state) != FENCE_CLOSING ||	\
-			  fence_dev_flush_errors(fd) != errors)
-	if (!timeout_ms)
-		w = wait_event_interruptible(fd->state_wq, FENCE_DRAIN_DONE);
-	else
-		w = wait_event_interruptible_timeout(fd->state_wq, FENCE_DRAIN_DONE,
-						     msecs_to_jiffies(timeout_ms));
-#undef FENCE_DRAIN_DONE
-	if (timeout_ms && !w)
-		return -ETIMEDOUT;
-	w = fence_ctl_wait_result(w);
-	if (w)
-		return w;
-	if (READ_ONCE(fd->state) == FENCE_CLOSED)
-		return 0;
-	if (READ_ONCE(fd->state) == FENCE_CLOSING)
-		return -EIO;
-	/* reopened or fenced meanwhile: it will not close now */
-	return -EBUSY;
+	return READ_ONCE(fd->state) != FENCE_CLOSING ||
+		fence_dev_flush_errors(fd) != errors;
 }
 
 static long fence_ctl_drain(void __user *uarg)
@@ -185,7 +167,11 @@ static long fence_ctl_drain(void __user *uarg)
 	errors = fence_dev_flush_errors(fd);
 	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true);
 	if (!r)
-		r = fence_ctl_wait_drained(fd, errors, a.timeout_ms);
+		r = fence_ctl_wait(fd, fence_ctl_drain_done, errors, a.timeout_ms);
+	if (!r && READ_ONCE(fd->state) == FENCE_CLOSING)
+		r = -EIO;	/* the closing flush failed */
+	else if (!r && READ_ONCE(fd->state) != FENCE_CLOSED)
+		r = -EBUSY;	/* reopened or fenced meanwhile */
 	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
@@ -223,7 +209,7 @@ static long fence_ctl_fence(void __user *uarg)
 
 	r = fence_dev_fence(fd, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
-		r = fence_ctl_wait(fd, fence_ctl_no_stale, a.timeout_ms);
+		r = fence_ctl_wait(fd, fence_ctl_no_stale, 0, a.timeout_ms);
 	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
@@ -236,11 +222,10 @@ static long fence_ctl_fence(void __user *uarg)
 static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
 				 u64 __user *ubuf, u64 *kbuf)
 {
-	const u64 chunk = FENCE_CTL_CHUNK / sizeof(u64) * 64;
 	u64 n, words;
 
 	while (done) {
-		n = min(done, chunk);
+		n = min_t(u64, done, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
 		if (copy_from_user(kbuf, ubuf, words * sizeof(u64)))
 			fence_bitmap_set_all(&fd->bitmap, start, n);
@@ -256,7 +241,6 @@ static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
 static int fence_ctl_copy_dirty(struct fence_dev *fd,
 				struct dm_fence_get_dirty *a, u64 *kbuf)
 {
-	const u64 chunk = FENCE_CTL_CHUNK / sizeof(u64) * 64;
 	u64 __user *ubuf = u64_to_user_ptr(a->bitmap_ptr);
 	bool clear = a->hdr.flags & DM_FENCE_DIRTY_CLEAR;
 	u64 start = a->start, left = a->count, n, words;
@@ -264,7 +248,7 @@ static int fence_ctl_copy_dirty(struct fence_dev *fd,
 
 	a->dirty = 0;
 	while (left) {
-		n = min(left, chunk);
+		n = min_t(u64, left, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
 		a->dirty += fence_bitmap_fetch(&fd->bitmap, start, n, kbuf,
 					       clear);

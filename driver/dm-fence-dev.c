@@ -842,8 +842,12 @@ static void fence_dev_destroy(struct fence_dev *fd)
 
 	/* dm core waited for the writes submit_work had: it is idle */
 	flush_work(&fd->submit_work);
+	/*
+	 * The drain work may start the flush work and the flush work may
+	 * queue the drain work again; a flush under way still waits for its
+	 * disk, and the remove with it (holding none of our locks).
+	 */
 	cancel_work_sync(&fd->drain_work);
-	/* no table left: nothing for the flush to wait for */
 	cancel_work_sync(&fd->flush_work);
 	cancel_work_sync(&fd->drain_work);
 	fence_orphans_free(&fd->orphans);
