@@ -13,7 +13,7 @@
 # make dkms-install  register the module with dkms: rebuilt for new kernels
 
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
-KVER ?= $(shell basename $$(dirname $(KDIR)) 2>/dev/null)
+KVER ?= $(if $(KDIR),$(notdir $(patsubst %/,%,$(dir $(KDIR)))))
 BUILD ?= build
 PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)

@@ -353,22 +353,25 @@ static void fence_flush_work(struct work_struct *work)
 
 /*
  * Dispatch the writes that reopen released, in their order.  They are
- * counted in the new epoch, so a fence that comes while we submit finds the
- * ones we already took counted as below (stale_inflight, as for a write
- * that passed map() just before a fence), and fails those still queued.
+ * counted in the new epoch.  One at a time off fd->to_submit: a submission
+ * may wait for the disk (for a tag, say), and a fence that comes meanwhile
+ * must find every write not yet dispatched there, to fail it.  The one we
+ * took is counted as below (stale_inflight), as a write that passed map()
+ * just before a fence.
  */
 static void fence_submit_work(struct work_struct *work)
 {
 	struct fence_dev *fd = container_of(work, struct fence_dev, submit_work);
-	struct bio_list bios = BIO_EMPTY_LIST;
 	struct bio *bio;
 
-	spin_lock_irq(&fd->lock);
-	bio_list_merge(&bios, &fd->to_submit);
-	bio_list_init(&fd->to_submit);
-	spin_unlock_irq(&fd->lock);
-	while ((bio = bio_list_pop(&bios)))
+	for (;;) {
+		spin_lock_irq(&fd->lock);
+		bio = bio_list_pop(&fd->to_submit);
+		spin_unlock_irq(&fd->lock);
+		if (!bio)
+			break;
 		dm_submit_bio_remap(bio, NULL);
+	}
 }
 
 static void fence_fail_bios(struct fence_dev *fd, struct bio_list *bios)

@@ -226,10 +226,16 @@ trace_stop() {	# prints "<rwbs> <sector> <nr_sectors>" per bio
 	trace_stop_ts | cut -d' ' -f2-
 }
 
-trace_stop_ts() {	# prints "<seconds> <rwbs> <sector> <nr_sectors>" per bio
+trace_stop_ts() {	# prints "<seconds> <rwbs> <sector> <nr_sectors>" per bio, "<seconds> MARK <text>" per trace_mark
 	echo 0 > $TRACE/tracing_on
 	echo 0 > $TRACE/events/block/block_bio_queue/filter
-	sed -n 's/.* \([0-9]*\.[0-9]*\): block_bio_queue: [0-9]*,[0-9]* \([A-Z]*\) \([0-9]*\) + \([0-9]*\).*/\1 \2 \3 \4/p' $TRACE/trace
+	sed -n -e 's/.* \([0-9]*\.[0-9]*\): block_bio_queue: [0-9]*,[0-9]* \([A-Z]*\) \([0-9]*\) + \([0-9]*\).*/\1 \2 \3 \4/p' \
+		-e 's/.* \([0-9]*\.[0-9]*\): tracing_mark_write: \(.*\)/\1 MARK \2/p' $TRACE/trace
+}
+
+# A point in the trace, in its clock: what was queued before and after it.
+trace_mark() {	# <text>
+	echo "$1" > $TRACE/trace_marker
 }
 
 # --- data -------------------------------------------------------------------
