@@ -19,7 +19,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
-#include "dm-fence.h"
+#include "dm-fence-bitmap.h"
 
 int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
 		      unsigned int region_shift)

@@ -24,6 +24,8 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+#include "dm-fence-bitmap.h"
+
 enum fence_state {
 	FENCE_OPEN = DM_FENCE_STATE_OPEN,
 	FENCE_CLOSING = DM_FENCE_STATE_CLOSING,
@@ -50,15 +52,6 @@ struct fence_epoch {
 	bool retire_done;		/* the retirer let go, under fd->lock */
 	unsigned long drained;		/* bit 0: drain already reported */
 	struct rcu_head rcu;
-};
-
-/* See dm-fence-bitmap.c. */
-struct fence_bitmap {
-	atomic_long_t *words;
-	u64 nr_regions;
-	u64 nr_words;
-	unsigned int region_shift;
-	atomic_long_t nr_dirty;
 };
 
 struct fence_c;
@@ -156,20 +149,6 @@ struct fence_counts {
 	u64 dirty;
 	u64 regions;
 };
-
-/* dm-fence-bitmap.c */
-#define FENCE_BITMAP_MAX_BYTES	((u64)INT_MAX)
-int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
-		      unsigned int region_shift);
-void fence_bitmap_free(struct fence_bitmap *bm);
-void fence_bitmap_mark(struct fence_bitmap *bm, sector_t sector,
-		       unsigned int nr_sectors);
-u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
-		       u64 *out, bool clear);
-void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
-			  const u64 *bits);
-u64 fence_bitmap_dirty(struct fence_bitmap *bm);
-void fence_bitmap_set_all(struct fence_bitmap *bm, u64 start, u64 count);
 
 /* dm-fence-dev.c */
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,

@@ -65,6 +65,20 @@ log=$BUILD/test-tools.log
 build_test_tools > "$log" 2>&1
 report host build-test-tools $? "$log"
 
+# --- unit tests: driver files that build in userspace (tests/unit/) -----------
+log=$BUILD/unit.log
+if make -C "$REPO/tests/unit" --no-print-directory O="$BUILD/unit" run > "$log" 2>&1 ||
+   grep -q '^not ok ' "$log"; then
+	while read -r -a r; do
+		case "${r[0]}" in
+		ok) report host "unit:${r[1]}" 0 ;;
+		not) report host "unit:${r[2]}" 1 "$log" ;;
+		esac
+	done < <(grep -E '^(ok|not ok) ' "$log")
+else
+	report host unit-build 1 "$log"
+fi
+
 # --- static checks -------------------------------------------------------------
 log=$BUILD/checkpatch.log
 "$REPO/tests/static/checkpatch.sh" > "$log" 2>&1
