@@ -99,25 +99,10 @@ static void fence_epoch_free_rcu(struct rcu_head *rcu)
 	fence_epoch_free(container_of(rcu, struct fence_epoch, rcu));
 }
 
-/*
- * Exact once the epoch is retired (its counters only decrease, so a sum
- * read CPU by CPU can only over-estimate); approximate for the live epoch
- * under load, exact at rest.
- */
-static long fence_epoch_sum(struct fence_epoch *ep)
-{
-	long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(ep->inflight, cpu);
-	return sum;
-}
-
 /* Report a retired epoch that has no write left below, exactly once. */
 static void fence_epoch_check(struct fence_epoch *ep)
 {
-	if (fence_epoch_sum(ep) == 0 && !test_and_set_bit(0, &ep->drained))
+	if (fence_epoch_drained(ep))
 		queue_work(system_long_wq, &ep->fd->drain_work);
 }
 
@@ -452,19 +437,14 @@ void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb)
 
 	fence_pb_mark(fd, pb);
 	rcu_read_lock();
-	this_cpu_dec(*ep->inflight);
+	/*
+	 * Counted late before it leaves stale_inflight: whoever sees that
+	 * reach zero (or the drain it reports) sees the final count.
+	 */
 	if (unlikely(ep->generation < READ_ONCE(fd->generation)))
 		atomic64_inc(&fd->late_completions);
-	if (unlikely(READ_ONCE(ep->retired))) {
-		/*
-		 * Our decrement before the other CPUs' counters are read:
-		 * two last completions on two CPUs must not each read the
-		 * other's counter from before its decrement (store
-		 * buffering), or neither reports the drain.
-		 */
-		smp_mb();
-		fence_epoch_check(ep);
-	}
+	if (unlikely(fence_epoch_put(ep)))
+		queue_work(system_long_wq, &fd->drain_work);
 	rcu_read_unlock();
 }
 

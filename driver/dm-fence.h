@@ -25,33 +25,13 @@
 #include <linux/workqueue.h>
 
 #include "dm-fence-bitmap.h"
+#include "dm-fence-epoch.h"
 
 enum fence_state {
 	FENCE_OPEN = DM_FENCE_STATE_OPEN,
 	FENCE_CLOSING = DM_FENCE_STATE_CLOSING,
 	FENCE_CLOSED = DM_FENCE_STATE_CLOSED,
 	FENCE_FENCED = DM_FENCE_STATE_FENCED,
-};
-
-/*
- * An epoch is one uninterrupted period in which writes pass the target
- * without taking a lock: from an open (device creation or reopen) to the
- * next close or fence.  map() counts a write in the live epoch's per-CPU
- * counter inside an RCU read-side section; close and fence unpublish the
- * epoch and wait for a grace period, after which no CPU can count a write
- * in it any more.  From then on its counters only go down, so their sum is
- * exact when it reaches zero: that is how a drain knows the last write
- * dispatched before the close has completed, without a global counter.
- */
-struct fence_epoch {
-	long __percpu *inflight;
-	u64 generation;
-	struct fence_dev *fd;
-	struct list_head list;		/* on fd->retired once unpublished */
-	bool retired;			/* counters can only decrease now */
-	bool retire_done;		/* the retirer let go, under fd->lock */
-	unsigned long drained;		/* bit 0: drain already reported */
-	struct rcu_head rcu;
 };
 
 struct fence_c;

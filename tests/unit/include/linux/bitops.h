@@ -1,1 +1,2 @@
 #include "kernel-shim.h"
+#include "tso-shim.h"

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-fence: the per-CPU write counts of an epoch, summed only when someone
+ * asks (as dm core counts its in-flight bios), and the one report that an
+ * epoch no longer counting up has nothing left below.
+ */
+
+#include <linux/bitops.h>
+#include <linux/compiler.h>
+#include <linux/percpu.h>
+
+#include "dm-fence-epoch.h"
+
+/*
+ * Exact once the epoch is retired (its counters only decrease, so a sum
+ * read CPU by CPU can only over-estimate); approximate for the live epoch
+ * under load, exact at rest.  Other CPUs write these counters while we
+ * read them: READ_ONCE, each read whole.
+ */
+long fence_epoch_sum(struct fence_epoch *ep)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr(ep->inflight, cpu));
+	return sum;
+}
+
+/*
+ * True exactly once: for the first caller that sees the sum of a retired
+ * epoch at zero.  That caller reports the drain.
+ */
+bool fence_epoch_drained(struct fence_epoch *ep)
+{
+	return fence_epoch_sum(ep) == 0 && !test_and_set_bit(0, &ep->drained);
+}
+
+/*
+ * The completion of a write counted in @ep, under rcu_read_lock() (the
+ * epoch is freed after a grace period).  True when the caller must report
+ * that the epoch drained.
+ */
+bool fence_epoch_put(struct fence_epoch *ep)
+{
+	this_cpu_dec(*ep->inflight);
+	if (likely(!READ_ONCE(ep->retired)))
+		return false;
+	/*
+	 * Our decrement before the other CPUs' counters are read: two last
+	 * completions on two CPUs must not each read the other's counter
+	 * from before its decrement (store buffering), or neither reports
+	 * the drain and the device stays closing.
+	 */
+	smp_mb();
+	return fence_epoch_drained(ep);
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Build debug kernel <flavour> (kasan, kcsan) from Debian's linux-source-6.12,
+# once: x86_64 defconfig + the kernel's kvm_guest.config + guest.config +
+# <flavour>.config, merged with the kernel's own merge_config.sh.  The build
+# is cached outside the checkout, keyed by the source package's version and
+# a hash of the fragments and of this script, so a second run on the same
+# machine does not rebuild.  Makes the kernel look installed (symlinks
+# /boot/vmlinuz-<release> and /lib/modules/<release>, whose build/ is the
+# object tree), so the VM harness and dm-fence's build use it like Debian's.
+# Prints the kernel release.
+set -euo pipefail
+flavour=$1
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${DEBUG_KERNEL_CACHE:-/var/cache/dm-fence/kernels}
+pkg=linux-source-6.12
+[ -f "$here/$flavour.config" ] || { echo "build.sh: no flavour $flavour" >&2; exit 2; }
+srcver=$(dpkg-query -W -f '${Version}' "$pkg")
+tarball=$(ls /usr/src/$pkg.tar.* | head -n 1)
+key=$srcver-$flavour-$(cat "$here/guest.config" "$here/$flavour.config" "$0" | sha256sum | cut -c1-12)
+dir=$cache/$key
+src=$cache/src-$srcver
+obj=$dir/obj
+
+if [ ! -f "$dir/done" ]; then
+	mkdir -p "$cache"
+	if [ ! -f "$src/Makefile" ]; then
+		rm -rf "$src.tmp"
+		mkdir -p "$src.tmp"
+		tar -xf "$tarball" -C "$src.tmp" --strip-components=1
+		mv "$src.tmp" "$src"
+	fi
+	rm -rf "$dir"
+	mkdir -p "$obj"
+	make -C "$src" O="$obj" -s x86_64_defconfig
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+		"$src/kernel/configs/kvm_guest.config" "$here/guest.config" "$here/$flavour.config"
+	make -C "$src" O="$obj" -s olddefconfig
+	# a fragment line that did not survive olddefconfig (a missing
+	# dependency) would quietly test less: refuse it
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		want=${line#*=} name=${line%%=*}
+		have=$(sed -n "s/^$name=//p" "$obj/.config")
+		if [ "$want" = n ]; then
+			[ -z "$have" ] && continue
+		fi
+		[ "$have" = "$want" ] && continue
+		echo "build.sh: $name=$want requested, config has '${have:-not set}'" >&2
+		bad=1
+	done < <(cat "$here/guest.config" "$here/$flavour.config")
+	[ $bad = 0 ] || exit 1
+	make -C "$src" O="$obj" -j"$(nproc)" -s bzImage modules
+	make -C "$src" O="$obj" -s INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 modules_install
+	touch "$dir/done"
+fi
+rel=$(cat "$obj/include/config/kernel.release")
+ln -sfn "$obj" "$dir/root/lib/modules/$rel/build"
+ln -sfn "$obj/arch/x86/boot/bzImage" "/boot/vmlinuz-$rel"
+ln -sfn "$dir/root/lib/modules/$rel" "/lib/modules/$rel"
+echo "$rel"

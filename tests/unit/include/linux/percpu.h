@@ -1,0 +1,1 @@
+#include "tso-shim.h"
