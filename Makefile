@@ -3,7 +3,10 @@
 # make               build dm-fence.ko against KDIR (default: newest headers)
 #                    and fencectl
 # make check         install what is missing, build for both Debian kernels,
-#                    run every test in QEMU, print "N passed, N failed"
+#                    run every test in QEMU, the concurrency tests again on a
+#                    KASAN+lockdep kernel, print "N passed, N failed"
+# make check-debug   the same with the whole suite on the kasan and the kcsan
+#                    kernels
 # make bench         fio in the VM: raw device vs dm-linear vs dm-fence
 # make demo          see it work: the stale-write corruption, its prevention,
 #                    and a live storage migration, in a VM
@@ -20,7 +23,7 @@ VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
 
-.PHONY: all module userspace check bench stress demo install dkms-source dkms-install clean
+.PHONY: all module userspace check check-debug bench stress demo install dkms-source dkms-install clean
 
 all: module userspace
 
@@ -39,6 +42,10 @@ userspace:
 
 check:
 	bash tests/check.sh
+
+# the whole suite on the debug kernels too (make check runs a subset on kasan)
+check-debug:
+	CHECK_DEBUG=all CHECK_DEBUG_FLAVOURS="kasan kcsan" bash tests/check.sh
 
 bench:
 	bash tests/bench.sh

@@ -102,14 +102,15 @@ for k in $KERNELS; do
 	report "$k" dkms-build $? "$log"
 done
 
-# --- the in-guest suite on each kernel ------------------------------------------
-for k in $KERNELS; do
+# --- the in-guest suite ------------------------------------------------------
+guest_suite() {	# <kver> [VAR=value...]: run it, report every test
+	local k=$1 out=$VMS/$1-check r
+	shift
 	if [ ! -f "$BUILD/$k/dm-fence.ko" ]; then
 		report "$k" guest-suite 1
-		continue
+		return
 	fi
-	run_suite "$k" check
-	out=$VMS/$k-check
+	run_suite "$k" check "$@"
 	while read -r -a r; do
 		case "${r[0]}" in
 		ok) report "$k" "${r[1]}" 0 ;;
@@ -120,5 +121,35 @@ for k in $KERNELS; do
 		tail -n 30 "$out/console.log" > "$out/tail.log" 2>/dev/null
 		report "$k" guest-finished-all-tests 1 "$out/tail.log"
 	fi
+}
+
+for k in $KERNELS; do
+	guest_suite "$k"
 done
+
+# --- the concurrency tests again on the kasan kernel (KASAN, lockdep, ...) ---
+# CHECK_DEBUG=all runs the whole suite there, CHECK_DEBUG=0 skips it;
+# CHECK_DEBUG_FLAVOURS="kasan kcsan" adds the kcsan kernel (make check-debug).
+if [ "${CHECK_DEBUG:-subset}" != 0 ]; then
+	for f in ${CHECK_DEBUG_FLAVOURS:-kasan}; do
+		log=$BUILD/debug-kernel-$f.log
+		start=$SECONDS
+		if ! kk=$(debug_kernel "$f" 2> "$log"); then
+			report host "debug-kernel-$f" 1 "$log"
+			continue
+		fi
+		echo "$f kernel $kk: ready in $((SECONDS - start))s"
+		log=$BUILD/build-$kk.log
+		rm -f "$BUILD/$kk/dm-fence.ko"
+		build_module "$kk" KBUILD_ARGS=W=1 > "$log" 2>&1
+		rc=$?
+		grep -q 'warning:' "$log" && rc=1
+		report "$kk" build-W=1 $rc "$log"
+		only=$DEBUG_CHECK_TESTS
+		[ "${CHECK_DEBUG:-subset}" = all ] && only=
+		start=$SECONDS
+		VM_TIMEOUT=5400 guest_suite "$kk" ONLY="$only" TEST_TIMEOUT=600
+		echo "$f suite: $((SECONDS - start))s"
+	done
+fi
 finish

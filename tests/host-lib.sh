@@ -64,6 +64,19 @@ install_host() {
 	KERNELS="$K61 $K612"
 }
 
+# The debug kernels (tests/debug-kernel/): built once from Debian's
+# linux-source-6.12, cached under /var/cache/dm-fence, installed as
+# symlinks.  Prints the release.
+DEBUG_PACKAGES="linux-source-6.12 bc bison flex libelf-dev libssl-dev"
+debug_kernel() {	# <flavour: kasan|kcsan>
+	install_missing $DEBUG_PACKAGES >&2 || return 1
+	"$REPO/tests/debug-kernel/build.sh" "$1"
+}
+
+# What make check runs on the kasan kernel: every test that races, storms,
+# fuzzes, copies or injects faults, and the module's load and unload.
+DEBUG_CHECK_TESTS="01 10 11 12 14 17 18 19 22 23 30 31 33 34 42 43 44 45 52 60 61 62 64 65 67 68 69"
+
 build_module() {	# <kver> [make args...]: build/<kver>/dm-fence.ko
 	local kver=$1
 	shift

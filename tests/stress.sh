@@ -7,8 +7,10 @@
 # STRESS_S scales the fio-driven scenarios (seconds each), FENCE_RACES,
 # FUZZ_ITERS (each fuzzer) and LEAK_CYCLES the counted ones.  Prints each
 # scenario's figures and "N passed, N failed".  STRESS_KERNEL=<kver> runs
-# one kernel only.  Run two of them one after the other: side by side under
-# TCG on 2 cores each fence race went from 1.7 s to about 5 s.
+# one kernel only; STRESS_DEBUG names the debug flavours (default "kasan
+# kcsan", each built once, see tests/debug-kernel/).  Kernels run one after
+# the other: side by side under TCG on 2 cores each fence race went from
+# 1.7 s to about 5 s.
 set -uo pipefail
 source "$(dirname "$0")/host-lib.sh"
 STRESS_S=${STRESS_S:-120}
@@ -18,6 +20,12 @@ LEAK_CYCLES=${LEAK_CYCLES:-300}
 SEED=${SEED:-$RANDOM}
 
 install_host > "$BUILD/install.log" 2>&1 || { cat "$BUILD/install.log"; exit 1; }
+# and the debug kernels (STRESS_DEBUG="" for none)
+for f in ${STRESS_DEBUG-kasan kcsan}; do
+	kk=$(debug_kernel "$f" 2> "$BUILD/debug-kernel-$f.log") ||
+		{ tail -30 "$BUILD/debug-kernel-$f.log"; exit 1; }
+	KERNELS+=" $kk"
+done
 if [ -n "${STRESS_KERNEL:-}" ]; then
 	case " $KERNELS " in
 	*" $STRESS_KERNEL "*) KERNELS=$STRESS_KERNEL ;;

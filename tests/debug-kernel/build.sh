@@ -3,7 +3,7 @@
 # once: x86_64 defconfig + the kernel's kvm_guest.config + guest.config +
 # <flavour>.config, merged with the kernel's own merge_config.sh.  The build
 # is cached outside the checkout, keyed by the source package's version and
-# a hash of the fragments and of this script, so a second run on the same
+# a hash of the fragments and the recipe's version, so a second run on the same
 # machine does not rebuild.  Makes the kernel look installed (symlinks
 # /boot/vmlinuz-<release> and /lib/modules/<release>, whose build/ is the
 # object tree), so the VM harness and dm-fence's build use it like Debian's.
@@ -16,12 +16,15 @@ pkg=linux-source-6.12
 [ -f "$here/$flavour.config" ] || { echo "build.sh: no flavour $flavour" >&2; exit 2; }
 srcver=$(dpkg-query -W -f '${Version}' "$pkg")
 tarball=$(ls /usr/src/$pkg.tar.* | head -n 1)
-key=$srcver-$flavour-$(cat "$here/guest.config" "$here/$flavour.config" "$0" | sha256sum | cut -c1-12)
+# bump when a change below changes what is built
+recipe=1
+key=$srcver-$flavour-r$recipe-$(cat "$here/guest.config" "$here/$flavour.config" | sha256sum | cut -c1-12)
 dir=$cache/$key
 src=$cache/src-$srcver
 obj=$dir/obj
 
-if [ ! -f "$dir/done" ]; then
+# everything but the release goes to stderr
+if [ ! -f "$dir/done" ]; then {
 	mkdir -p "$cache"
 	if [ ! -f "$src/Makefile" ]; then
 		rm -rf "$src.tmp"
@@ -53,7 +56,7 @@ if [ ! -f "$dir/done" ]; then
 	make -C "$src" O="$obj" -j"$(nproc)" -s bzImage modules
 	make -C "$src" O="$obj" -s INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 modules_install
 	touch "$dir/done"
-fi
+} >&2; fi
 rel=$(cat "$obj/include/config/kernel.release")
 ln -sfn "$obj" "$dir/root/lib/modules/$rel/build"
 ln -sfn "$obj/arch/x86/boot/bzImage" "/boot/vmlinuz-$rel"

@@ -14,8 +14,29 @@ cd /tmp	# the host's root is read-only; tests write their files here
 echo 0 > /sys/kernel/tracing/tracing_on
 
 # Anything the kernel must never say.  Refusals we provoke are DMERR lines
-# and match none of these.
-BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|refcount_t:|UBSAN|kernel BUG|list_(add|del) corruption|Poison overwritten|Redzone|Object padding|soft lockup|Kernel panic'
+# and match none of these.  The debug kernels' reports (KASAN, KCSAN,
+# lockdep, RCU, ODEBUG, sleeping in atomic context) begin with "BUG:" or
+# "WARNING:"; kmemleak's are read from its own file, below.
+BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|refcount_t:|UBSAN|kernel BUG|list_(add|del) corruption|Poison overwritten|Redzone|Object padding|soft lockup|Kernel panic|KASAN|KCSAN|ODEBUG|possible circular locking|suspicious RCU usage|sleeping function called|suspected memory leak'
+
+# kmemleak, on the debug kernels: forget what boot left, then scan after
+# each test.  An object counts as leaked once unreferenced for 5 s, so a
+# leak may surface one test late; its backtrace names the allocator.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w $KMEMLEAK ]; then
+	echo scan > $KMEMLEAK
+	echo clear > $KMEMLEAK
+fi
+kmemleak_check() {	# <log>: fails (1) if kmemleak has a new report
+	[ -w $KMEMLEAK ] || return 0
+	echo scan > $KMEMLEAK
+	if [ -s $KMEMLEAK ] && grep -q unreferenced $KMEMLEAK; then
+		{ echo "FAIL: kmemleak:"; head -60 $KMEMLEAK; } >> "$1"
+		echo clear > $KMEMLEAK
+		return 1
+	fi
+	return 0
+}
 
 # Leave nothing behind for the next test: kill what the test left running
 # (its process group), fail whatever a device still holds by replacing
@@ -68,6 +89,7 @@ for t in "$REPO/tests/guest/$suite"/*.sh; do
 		echo "FAIL: the kernel log wrapped: this test's start marker is gone" >> "$OUT/$name.log"
 		rc=1
 	fi
+	kmemleak_check "$OUT/$name.log" || rc=1
 	if grep -Eq "$BAD" "$OUT/$name.dmesg"; then
 		echo "FAIL: kernel log:" >> "$OUT/$name.log"
 		grep -E -A5 "$BAD" "$OUT/$name.dmesg" | head -40 >> "$OUT/$name.log"
