@@ -268,6 +268,19 @@ gate_create() {	# <name> <dev>
 gate_shut() { dmsetup suspend "$1"; }
 gate_open() { dmsetup resume "$1"; }
 
+# A gate for writes only: a dm-delay <name> over <dev> (no delay) whose
+# writes go through gate <gate>, so that reads (a copy's, a checksum's)
+# pass while the gate holds writes below.
+write_gate_create() {	# <name> <gate> <dev>
+	local len
+	len=$(sectors_of "$3")
+	modprobe dm-delay
+	gate_create "$2" "$3"
+	dmsetup create "$1" --table "0 $len delay $3 0 0 /dev/mapper/$2 0 0 $3 0 0"
+	# shellcheck disable=SC2064 # the gate's name now
+	trap "gate_open $2 2>/dev/null || true" EXIT
+}
+
 # A fence device <name> over a gate <gate> over <dev>; a test that ends
 # (or fails) with the gate shut opens it on exit, so cleanup can proceed.
 gated_fence() {	# <name> <gate> <dev>

@@ -1,6 +1,6 @@
 # A copy cancelled by a signal leaves the source in business: during the
-# pre-copy (slowed with --rate), while draining (a write stuck below on
-# dm-delay), and in the final round (the source closed, the last dirty set
+# pre-copy (slowed with --rate), while draining (a write held below by a
+# shut gate), and in the final round (the source closed, the last dirty set
 # being copied): exit 5, the source open again, the write held meanwhile
 # lands, nothing lost.  A drain that times out does the same with exit 3.
 . "$REPO/tests/guest/lib.sh"
@@ -8,17 +8,19 @@ load_fence
 
 # A write arrives while the copy has the source closed: it is held; the
 # signal cancels the copy (exit 5), the source is open again, and the held
-# write lands.
-cancel_with_held_write() {	# <signal> <block> <phase>
-	local w
-	write_block_bg /dev/mapper/vm "$2" /tmp/held
+# write lands (once [cmd], run after the copy exited, lets it).
+cancel_with_held_write() {	# <signal> <block> <phase> [cmd...]
+	local w sig=$1 block=$2 phase=$3
+	shift 3
+	write_block_bg /dev/mapper/vm "$block" /tmp/held
 	w=$!
-	wait_until 10 field_is vm held 1 || fail "write $3 not held"
-	kill -"$1" $c
-	expect_wait $c 5 "exit code of a copy cancelled $3"
+	wait_until 10 field_is vm held 1 || fail "write $phase not held"
+	kill -"$sig" $c
+	expect_wait $c 5 "exit code of a copy cancelled $phase"
 	expect_field vm state open
+	[ $# -eq 0 ] || "$@"
 	wait $w || fail "the held write failed"
-	expect_eq "$(block_sum /dev/mapper/vm "$2")" "$(file_sum /tmp/held)" "held write landed after the cancel $3"
+	expect_eq "$(block_sum /dev/mapper/vm "$block")" "$(file_sum /tmp/held)" "held write landed after the cancel $phase"
 }
 
 random_file /tmp/held 4
@@ -36,26 +38,30 @@ expect_wait $c 5 "exit code of a cancelled copy"
 expect_field vm state open
 dmsetup remove vm
 
-# draining: a write 5 s below keeps the source closing
-delay_create dly "$src" 5000
+# draining: a write held below by a shut gate keeps the source closing
+write_gate_create dly g0 "$src"
 fence_create vm /dev/mapper/dly
+gate_shut g0
 write_in_flight vm 3 /dev/urandom
 w1=$INFLIGHT_PID
 "$FENCECTL" copy vm "$dst" 2>/tmp/copy.err &
 c=$!
 wait_until 20 field_is vm state closing || fail "copy never started draining"
-cancel_with_held_write TERM 7 "while draining"
-wait $w1 || true
+cancel_with_held_write TERM 7 "while draining" gate_open g0
+expect_wait $w1 0 "the write that was below while draining"
 
 # a drain that times out: exit 3, source open
+gate_shut g0
 write_in_flight vm 4 /dev/urandom
 rc=0
 "$FENCECTL" copy vm "$dst" --drain-timeout 500 2>/dev/null || rc=$?
 expect_eq "$rc" 3 "exit code of a copy whose drain timed out"
 expect_field vm state open
-wait $INFLIGHT_PID || true
+gate_open g0
+expect_wait $INFLIGHT_PID 0 "the write that was below when the drain timed out"
 dmsetup remove vm
 dmsetup remove dly
+dmsetup remove g0
 
 # final round: round 0 runs at 8 MiB/s while 48 MiB are written, so the
 # final round has 48 MiB to copy (6 s) after the source is closed

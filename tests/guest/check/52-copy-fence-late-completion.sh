@@ -7,11 +7,13 @@ load_fence
 
 src=$(nullb_create nbs 64)
 dst=$(nullb_create nbd 64)
-delay_create dly "$src" 8000
+write_gate_create dly g0 "$src"
 fence_create vm /dev/mapper/dly
 
-# block 0 sits 8 s below; round 0 copies it long before it lands
+# block 0 is held below by the shut gate until after the fence: round 0
+# copies the block before the write lands
 random_file /tmp/late 4
+gate_shut g0
 write_in_flight vm 0 /tmp/late
 w=$INFLIGHT_PID
 rc=0
@@ -19,6 +21,7 @@ rc=0
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap: $(fence_status vm) $(cat /tmp/copy.err /tmp/copy.json 2>/dev/null)"
 dmsetup message vm 0 fence 2
+gate_open g0
 wait $c || rc=$?
 cat /tmp/copy.json
 expect_eq "$rc" 6 "exit code of a copy whose source was fenced"
