@@ -50,13 +50,16 @@ fi
 echo "kernels: $KERNELS"
 
 # --- build: no warning with W=1 on either kernel ----------------------------
-for k in $KERNELS; do
-	log=$BUILD/build-$k.log
-	rm -f "$BUILD/$k/dm-fence.ko"
-	build_module "$k" KBUILD_ARGS=W=1 > "$log" 2>&1
+build_w1() {	# <kver>
+	local log=$BUILD/build-$1.log rc
+	rm -f "$BUILD/$1/dm-fence.ko"
+	build_module "$1" KBUILD_ARGS=W=1 > "$log" 2>&1
 	rc=$?
 	grep -q 'warning:' "$log" && rc=1
-	report "$k" build-W=1 $rc "$log"
+	report "$1" build-W=1 $rc "$log"
+}
+for k in $KERNELS; do
+	build_w1 "$k"
 done
 log=$BUILD/userspace.log
 make -C "$REPO" --no-print-directory userspace > "$log" 2>&1
@@ -139,12 +142,7 @@ if [ "${CHECK_DEBUG:-subset}" != 0 ]; then
 			continue
 		fi
 		echo "$f kernel $kk: ready in $((SECONDS - start))s"
-		log=$BUILD/build-$kk.log
-		rm -f "$BUILD/$kk/dm-fence.ko"
-		build_module "$kk" KBUILD_ARGS=W=1 > "$log" 2>&1
-		rc=$?
-		grep -q 'warning:' "$log" && rc=1
-		report "$kk" build-W=1 $rc "$log"
+		build_w1 "$kk"
 		only=$DEBUG_CHECK_TESTS
 		[ "${CHECK_DEBUG:-subset}" = all ] && only=
 		start=$SECONDS
