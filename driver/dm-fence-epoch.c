@@ -35,23 +35,3 @@ bool fence_epoch_drained(struct fence_epoch *ep)
 {
 	return fence_epoch_sum(ep) == 0 && !test_and_set_bit(0, &ep->drained);
 }
-
-/*
- * The completion of a write counted in @ep, under rcu_read_lock() (the
- * epoch is freed after a grace period).  True when the caller must report
- * that the epoch drained.
- */
-bool fence_epoch_put(struct fence_epoch *ep)
-{
-	this_cpu_dec(*ep->inflight);
-	if (likely(!READ_ONCE(ep->retired)))
-		return false;
-	/*
-	 * Our decrement before the other CPUs' counters are read: two last
-	 * completions on two CPUs must not each read the other's counter
-	 * from before its decrement (store buffering), or neither reports
-	 * the drain and the device stays closing.
-	 */
-	smp_mb();
-	return fence_epoch_drained(ep);
-}

@@ -9,6 +9,7 @@
 #ifndef DM_FENCE_EPOCH_H
 #define DM_FENCE_EPOCH_H
 
+#include <linux/compiler.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -39,6 +40,25 @@ struct fence_epoch {
 
 long fence_epoch_sum(struct fence_epoch *ep);
 bool fence_epoch_drained(struct fence_epoch *ep);
-bool fence_epoch_put(struct fence_epoch *ep);
+
+/*
+ * The completion of a write counted in @ep, under rcu_read_lock() (the
+ * epoch is freed after a grace period).  True when the caller must report
+ * that the epoch drained.  Inline: it is on every write's completion.
+ */
+static inline bool fence_epoch_put(struct fence_epoch *ep)
+{
+	this_cpu_dec(*ep->inflight);
+	if (likely(!READ_ONCE(ep->retired)))
+		return false;
+	/*
+	 * Our decrement before the other CPUs' counters are read: two last
+	 * completions on two CPUs must not each read the other's counter
+	 * from before its decrement (store buffering), or neither reports
+	 * the drain and the device stays closing.
+	 */
+	smp_mb();
+	return fence_epoch_drained(ep);
+}
 
 #endif
