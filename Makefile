@@ -3,10 +3,11 @@
 # make               build dm-fence.ko against KDIR (default: newest headers)
 #                    and fencectl
 # make check         install what is missing, build for both Debian kernels,
-#                    run every test in QEMU, the concurrency tests again on a
-#                    KASAN+lockdep kernel, print "N passed, N failed"
-# make check-debug   the same with the whole suite on the kasan and the kcsan
-#                    kernels
+#                    run every test in QEMU (and the concurrency tests on the
+#                    KASAN+lockdep kernel if it is built), print
+#                    "N passed, N failed"
+# make check-debug   the same, building the kasan and kcsan kernels, with the
+#                    whole suite on both
 # make bench         fio in the VM: raw device vs dm-linear vs dm-fence
 # make demo          see it work: the stale-write corruption, its prevention,
 #                    and a live storage migration, in a VM

@@ -42,7 +42,8 @@ for k in $KERNELS; do
 	run_suite "$k" check ONLY="17 22 34 35 43 44 60 63 64 65 66" \
 		TEST_TIMEOUT=$((STRESS_S * 10 + FENCE_RACES * 10 + FUZZ_ITERS / 10 + LEAK_CYCLES * 3 + 600)) \
 		FIO_S="$STRESS_S" FENCE_RACES="$FENCE_RACES" FUZZ_ITERS="$FUZZ_ITERS" \
-		TABLE_FUZZ_ITERS="$FUZZ_ITERS" LEAK_CYCLES="$LEAK_CYCLES" LEAK_BATCH=250 NFS_RACES=$((FENCE_RACES / 20 + 1)) SEED="$SEED"
+		TABLE_FUZZ_ITERS="$FUZZ_ITERS" LEAK_CYCLES="$LEAK_CYCLES" LEAK_BATCH=250 NFS_RACES=$((FENCE_RACES / 20 + 1)) SEED="$SEED" \
+		GUEST_SLOWDOWN="$(case $k in *-dmfence-*) echo 5 ;; *) echo 1 ;; esac)"
 	out=$VMS/$k-check
 	grep -h -E '^(iterations=|rounds=|ioctl fuzz:|table fuzz:|# [0-9]+ cycles|fence race:|# fio saw|# baseline|worker|# [0-9]+ close)' \
 		"$out"/*.log | sed "s/^/$k: /"

@@ -7,9 +7,10 @@
 # machine does not rebuild.  Makes the kernel look installed (symlinks
 # /boot/vmlinuz-<release> and /lib/modules/<release>, whose build/ is the
 # object tree), so the VM harness and dm-fence's build use it like Debian's.
-# Prints the kernel release.
+# Prints the kernel release.  With --if-cached, only a kernel already built:
+# exit 1 (and build nothing) if there is none.
 set -euo pipefail
-flavour=$1
+flavour=$1 if_cached=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${DEBUG_KERNEL_CACHE:-/var/cache/dm-fence/kernels}
 pkg=linux-source-6.12
@@ -23,6 +24,7 @@ dir=$cache/$key
 src=$cache/src-$srcver
 obj=$dir/obj
 
+[ -f "$dir/done" ] || [ "$if_cached" != --if-cached ] || exit 1
 # everything but the release goes to stderr
 if [ ! -f "$dir/done" ]; then {
 	mkdir -p "$cache"

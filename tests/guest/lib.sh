@@ -328,6 +328,22 @@ expect_exit() {	# <code> <cmd...>: run, expect that exit code
 	[ "$rc" = "$want" ] || { cat /tmp/expect_exit.out; fail "'$*' exited $rc, expected $want"; }
 }
 
+# A command that must return (and succeed) within $RETURN_BOUND s while
+# the disk below does not answer: the gate holds the disk for as long as
+# the test wants, so any bound tells "returns" from "waits for the disk".
+# 2 s, times GUEST_SLOWDOWN on the debug kernels (KASAN and lockdep make
+# every process start and grace period several times slower under TCG).
+RETURN_BOUND=$((2 * ${GUEST_SLOWDOWN:-1}))
+returns_at_once() {	# <what> <cmd...>
+	local t0 t1
+	log "$1 (exit 124: it did not return within ${RETURN_BOUND}s)"
+	shift
+	t0=$(date +%s%N)
+	expect_exit 0 timeout "$RETURN_BOUND" "$@"
+	t1=$(date +%s%N)
+	log "  returned in $(((t1 - t0) / 1000000)) ms"
+}
+
 json_field() {	# <field>: from the JSON object on stdin
 	python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }

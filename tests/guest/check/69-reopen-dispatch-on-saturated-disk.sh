@@ -6,17 +6,11 @@
 # being submitted, and the ones that did are counted as below.
 . "$REPO/tests/guest/lib.sh"
 load_fence
-BOUND=2
 N=6
 
 nb=$(nullb_create nb0 16 hw_queue_depth=1 submit_queues=1 irqmode=2 completion_nsec=1000000000)
 fence_create f0 "$nb"
 
-quick() {	# <what> <cmd...>: must return, and succeed, within $BOUND s
-	log "$1 (exit 124: it did not return within ${BOUND}s)"
-	shift
-	expect_exit 0 timeout "$BOUND" "$@"
-}
 
 hold_writes() {	# <first block>: hold $N writes, one block each; pids in $PIDS
 	local i
@@ -42,9 +36,9 @@ backing_sums() {	# <first block> <count>: to /tmp/sums
 
 # 1. reopen returns while its writes wait for the disk
 hold_writes 0
-quick "reopen with $N writes for a saturated disk" dmsetup message f0 0 reopen
-quick "dmsetup status during the dispatch" dmsetup status f0
-quick "fencectl status during the dispatch" "$FENCECTL" status f0
+returns_at_once "reopen with $N writes for a saturated disk" dmsetup message f0 0 reopen
+returns_at_once "dmsetup status during the dispatch" dmsetup status f0
+returns_at_once "fencectl status during the dispatch" "$FENCECTL" status f0
 for p in "${PIDS[@]}"; do
 	expect_wait "$p" 0 "a write released by reopen"
 done
@@ -72,7 +66,11 @@ trace_stop_ts > /tmp/trace
 log "writes: $ok succeeded, $bad failed; trace: $(tr '\n' ';' < /tmp/trace)"
 [ "$bad" -ge 1 ] || fail "the fence failed no write of the dispatch (too slow to catch it?)"
 expect_field f0 failed $((failed0 + bad))
-expect_field f0 late $ok
+# late: those of them that completed after the fence, at least the one the
+# worker was submitting (on a slow guest the first ones may complete before)
+late=$(field f0 late)
+[ "$late" -ge 1 ] && [ "$late" -le "$ok" ] ||
+	fail "late completions $late, against $ok writes of the dispatch that succeeded"
 expect_field f0 stale 0
 # writes queued to the disk after the fence returned: the one being
 # submitted at most
