@@ -23,6 +23,22 @@ report() {	# <kernel|host> <name> <0|1> [log file]
 	fi
 }
 
+# One report per "ok <name> ..." / "not ok <name> ..." line of <file>; a
+# failure shows <log>, or <log>/<name>.log if <log> is a directory.
+report_results() {	# <kernel|host> <name prefix> <file> <log>
+	local r log
+	while read -r -a r; do
+		case "${r[0]}" in
+		ok) report "$1" "$2${r[1]}" 0 ;;
+		not)
+			log=$4
+			[ -d "$log" ] && log=$log/${r[2]}.log
+			report "$1" "$2${r[2]}" 1 "$log"
+			;;
+		esac
+	done < <(grep -E '^(ok|not ok) ' "$3" 2>/dev/null)
+}
+
 finish() {
 	local i
 	# where the time goes: the ten slowest guest tests of this run
@@ -72,12 +88,7 @@ report host build-test-tools $? "$log"
 log=$BUILD/unit.log
 if make -C "$REPO/tests/unit" --no-print-directory O="$BUILD/unit" run > "$log" 2>&1 ||
    grep -q '^not ok ' "$log"; then
-	while read -r -a r; do
-		case "${r[0]}" in
-		ok) report host "unit:${r[1]}" 0 ;;
-		not) report host "unit:${r[2]}" 1 "$log" ;;
-		esac
-	done < <(grep -E '^(ok|not ok) ' "$log")
+	report_results host unit: "$log" "$log"
 else
 	report host unit-build 1 "$log"
 fi
@@ -107,19 +118,14 @@ done
 
 # --- the in-guest suite ------------------------------------------------------
 guest_suite() {	# <kver> [VAR=value...]: run it, report every test
-	local k=$1 out=$VMS/$1-check r
+	local k=$1 out=$VMS/$1-check
 	shift
 	if [ ! -f "$BUILD/$k/dm-fence.ko" ]; then
 		report "$k" guest-suite 1
 		return
 	fi
 	run_suite "$k" check "$@"
-	while read -r -a r; do
-		case "${r[0]}" in
-		ok) report "$k" "${r[1]}" 0 ;;
-		not) report "$k" "${r[2]}" 1 "$out/${r[2]}.log" ;;
-		esac
-	done < <(grep -E '^(ok|not ok) ' "$out/results" 2>/dev/null)
+	report_results "$k" "" "$out/results" "$out"
 	if ! grep -qx complete "$out/results" 2>/dev/null; then
 		tail -n 30 "$out/console.log" > "$out/tail.log" 2>/dev/null
 		report "$k" guest-finished-all-tests 1 "$out/tail.log"

@@ -113,7 +113,7 @@ static void test_too_large(void)
 	unit_kvmalloc_refused = 0;
 	CHECK(fence_bitmap_init(&big, 1ULL << 37, 3) == -E2BIG);
 	CHECK(unit_kvmalloc_refused == 0);
-	/* one region size up, it fits the cap */
+	/* refused for its size, not for another reason */
 	CHECK(big.nr_words * sizeof(*big.words) > FENCE_BITMAP_MAX_BYTES);
 }
 
