@@ -24,7 +24,7 @@ VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
 
-.PHONY: all module userspace check check-debug bench stress demo install dkms-source dkms-install clean
+.PHONY: all module test-modules userspace check check-debug bench stress demo install dkms-source dkms-install clean
 
 all: module userspace
 
@@ -37,6 +37,15 @@ $(BUILD)/$(KVER)/dm-fence.ko: $(MODULE_SRCS)
 	mkdir -p $(BUILD)/$(KVER)
 	cp -a Kbuild driver uapi $(BUILD)/$(KVER)/
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/$(KVER) $(KBUILD_ARGS) modules
+
+# Test-only targets the guest suite loads (tests/modules/), never installed.
+test-modules: $(BUILD)/$(KVER)/test-modules/dm-slow-undo.ko
+
+$(BUILD)/$(KVER)/test-modules/dm-slow-undo.ko: $(wildcard tests/modules/*)
+	@test -n "$(KDIR)" || { echo "no kernel headers: install linux-headers-amd64 or set KDIR" >&2; exit 1; }
+	mkdir -p $(BUILD)/$(KVER)/test-modules
+	cp -a tests/modules/. $(BUILD)/$(KVER)/test-modules/
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/$(KVER)/test-modules $(KBUILD_ARGS) modules
 
 userspace:
 	$(MAKE) -C userspace

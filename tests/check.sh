@@ -68,7 +68,7 @@ echo "kernels: $KERNELS"
 # --- build: no warning with W=1 on either kernel ----------------------------
 build_w1() {	# <kver>
 	local log=$BUILD/build-$1.log rc
-	rm -f "$BUILD/$1/dm-fence.ko"
+	rm -f "$BUILD/$1/dm-fence.ko" "$BUILD/$1"/test-modules/*.ko
 	build_module "$1" KBUILD_ARGS=W=1 > "$log" 2>&1
 	rc=$?
 	grep -q 'warning:' "$log" && rc=1

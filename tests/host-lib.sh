@@ -81,11 +81,12 @@ debug_kernel() {	# <flavour: kasan|kcsan> [--if-cached]
 # races, storms, the fuzzer, the stuck-disk tests and load/unload.
 DEBUG_CHECK_TESTS="01 11 17 22 31 34 44 45 64 67 68 69"
 
-build_module() {	# <kver> [make args...]: build/<kver>/dm-fence.ko
+# build/<kver>/dm-fence.ko and the test-only targets, build/<kver>/test-modules/*.ko
+build_module() {	# <kver> [make args...]
 	local kver=$1
 	shift
-	make -C "$REPO" --no-print-directory module KDIR="/lib/modules/$kver/build" \
-		KVER="$kver" "$@"
+	make -C "$REPO" --no-print-directory module test-modules \
+		KDIR="/lib/modules/$kver/build" KVER="$kver" "$@"
 }
 
 # The C programs the guest tests run (ioctl refusals, fuzzer): build/tools/.

@@ -6,6 +6,7 @@ set -euo pipefail
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KVER=$(uname -r)
 FENCE_KO=$REPO/build/$KVER/dm-fence.ko
+TEST_MODULES=$REPO/build/$KVER/test-modules
 export DM_DISABLE_UDEV=1
 
 fail() {
@@ -35,6 +36,11 @@ load_fence() {
 	grep -qw '^dm_fence' /proc/modules || insmod "$FENCE_KO"
 }
 
+# A test-only target of tests/modules/ (dm-slow-undo, ...).
+load_test_module() {	# <name, as dm-slow-undo>
+	grep -qw "^${1//-/_}" /proc/modules || insmod "$TEST_MODULES/$1.ko"
+}
+
 # Wait until "$@" succeeds; poll only where the kernel raises no event.
 wait_until() {	# <timeout_s> <cmd...>
 	local limit=$1 end
@@ -51,8 +57,8 @@ wait_until() {	# <timeout_s> <cmd...>
 #         failed_writes dirty/regions flush_errors
 FENCE_FIELDS=(state generation inflight held stale late failed dirty flush_errors)
 
-fence_status() {	# <name>: the target's own fields
-	dmsetup status "$1" | cut -d' ' -f4-
+fence_status() {	# <name>: the fence target's own fields
+	dmsetup status "$1" | sed -n 's/^[0-9]* [0-9]* fence //p'
 }
 
 field() {	# <name> <field>

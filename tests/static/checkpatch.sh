@@ -1,5 +1,6 @@
 #!/bin/bash
-# checkpatch.pl --strict over the module and the uapi header, with the
+# checkpatch.pl --strict over the module, the uapi header and the test-only
+# targets (tests/modules/), with the
 # checkpatch of linux-source-6.1 (unpacked once into build/tools).
 set -euo pipefail
 source "$(dirname "$0")/../host-lib.sh"
@@ -13,4 +14,4 @@ if [ ! -f "$tools/scripts/checkpatch.pl" ]; then
 fi
 cd "$REPO"
 perl "$tools/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
-	--max-line-length=100 -f driver/*.c driver/*.h uapi/linux/*.h
+	--max-line-length=100 -f driver/*.c driver/*.h uapi/linux/*.h tests/modules/*.c
