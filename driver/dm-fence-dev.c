@@ -70,6 +70,17 @@ void fence_dev_caches_exit(void)
 	kmem_cache_destroy(fence_dev_cache);
 }
 
+/*
+ * State changes are made under fd->lock; map() of a read on a fence_reads
+ * table, DRAIN's wait and the orphan check read the state without it
+ * (READ_ONCE), so every change is one marked store.
+ */
+static void fence_set_state(struct fence_dev *fd, enum fence_state state)
+{
+	lockdep_assert_held(&fd->lock);
+	WRITE_ONCE(fd->state, state);
+}
+
 static struct fence_epoch *fence_epoch_alloc(struct fence_dev *fd,
 					     u64 generation)
 {
@@ -319,7 +330,7 @@ static void fence_flush_work(struct work_struct *work)
 	again = fd->flush_again || fd->close_seq != seq;
 	if (!r && !again && fd->state == FENCE_CLOSING &&
 	    list_empty(&fd->retired)) {
-		fd->state = FENCE_CLOSED;
+		fence_set_state(fd, FENCE_CLOSED);
 		closed = true;
 	}
 	spin_unlock_irq(&fd->lock);
@@ -465,7 +476,7 @@ int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open)
 	switch (fd->state) {
 	case FENCE_OPEN:
 		ep = fence_unpublish(fd);
-		fd->state = FENCE_CLOSING;
+		fence_set_state(fd, FENCE_CLOSING);
 		fd->close_seq++;
 		fd->close_fail = fail;
 		break;
@@ -577,7 +588,7 @@ int fence_dev_reopen(struct fence_dev *fd, bool force)
 		this_cpu_add(*ep->inflight, fd->nr_held);
 		fd->nr_held = 0;
 		fd->close_fail = false;
-		fd->state = FENCE_OPEN;
+		fence_set_state(fd, FENCE_OPEN);
 		rcu_assign_pointer(fd->live, ep);
 		ep = NULL;
 		break;
@@ -619,7 +630,7 @@ int fence_dev_fence(struct fence_dev *fd, u64 generation)
 	} else {
 		ep = fence_unpublish(fd);
 		WRITE_ONCE(fd->generation, generation);
-		fd->state = FENCE_FENCED;
+		fence_set_state(fd, FENCE_FENCED);
 		bio_list_merge(&to_fail, &fd->held);
 		bio_list_init(&fd->held);
 		fd->nr_held = 0;
