@@ -251,7 +251,7 @@ random_file() {	# <file> <size_KiB>
 
 sum_range() {	# <dev> <offset_sectors> <nr_sectors>
 	dd if="$1" iflag=direct,skip_bytes,count_bytes skip=$(($2 * 512)) \
-		count=$(($3 * 512)) bs=64k status=none | md5sum | cut -d' ' -f1
+		count=$(($3 * 512)) bs=1M status=none | md5sum | cut -d' ' -f1
 }
 
 # dm-delay over <dev>: reads and flushes pass at once, writes wait <ms>.
