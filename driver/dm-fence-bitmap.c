@@ -159,3 +159,22 @@ void fence_bitmap_set_all(struct fence_bitmap *bm, u64 start, u64 count)
 	for (w = start / BITS_PER_LONG; w <= last / BITS_PER_LONG; w++)
 		fence_word_set(bm, w, fence_word_mask(w, start, last));
 }
+
+/*
+ * Fill @bm, just initialised for a longer device, from @old, the bitmap of
+ * the device before it grew by a reload: the bits it had, and every region
+ * from the one where @old_len ended dirty (the new space, and the old last
+ * region where it was partial: a copy must pick them all up).  Neither
+ * bitmap may change meanwhile.
+ */
+void fence_bitmap_grow_from(struct fence_bitmap *bm,
+			    const struct fence_bitmap *old, sector_t old_len)
+{
+	u64 w, first_new = old_len >> bm->region_shift;
+
+	for (w = 0; w < old->nr_words; w++)
+		atomic_long_set(&bm->words[w], atomic_long_read(&old->words[w]));
+	atomic_long_set(&bm->nr_dirty, atomic_long_read(&old->nr_dirty));
+	if (first_new < bm->nr_regions)
+		fence_bitmap_set_all(bm, first_new, bm->nr_regions - first_new);
+}

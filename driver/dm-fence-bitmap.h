@@ -33,5 +33,7 @@ void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
 			  const u64 *bits);
 u64 fence_bitmap_dirty(struct fence_bitmap *bm);
 void fence_bitmap_set_all(struct fence_bitmap *bm, u64 start, u64 count);
+void fence_bitmap_grow_from(struct fence_bitmap *bm,
+			    const struct fence_bitmap *old, sector_t old_len);
 
 #endif

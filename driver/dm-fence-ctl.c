@@ -179,15 +179,26 @@ static long fence_ctl_reopen(void __user *uarg)
 {
 	struct dm_fence_reopen a;
 	struct fence_dev *fd;
+	bool unfence;
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
-	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fd);
+	r = fence_ctl_copy_in(&a, sizeof(a), DM_FENCE_REOPEN_SIZE_VER0, uarg,
+			      &usize);
 	if (r)
 		return r;
-	r = fence_dev_reopen(fd, a.hdr.flags & DM_FENCE_REOPEN_FORCE);
+	unfence = a.hdr.flags & DM_FENCE_REOPEN_UNFENCE;
+	/* version 0 cannot name the generation it saw */
+	if (unfence && (usize < sizeof(a) || !a.generation ||
+			a.generation > DM_FENCE_MAX_GENERATION))
+		return -EINVAL;
+	if (!unfence && a.generation)
+		return -EINVAL;
+	r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fd);
+	if (r)
+		return r;
+	r = fence_dev_open(fd, unfence, a.generation,
+			   a.hdr.flags & DM_FENCE_REOPEN_FORCE);
 	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
@@ -214,6 +225,20 @@ static long fence_ctl_fence(void __user *uarg)
 }
 
 /*
+ * The bitmap is read under bitmap_sem one chunk at a time, never across a
+ * copy to or from userspace (a fault may wait for a disk, and a resume that
+ * grows the device for the sem).  A grow copies every bit, so chunks on
+ * both sides of it make one consistent fetch.
+ */
+static void fence_ctl_restore(struct fence_dev *fd, u64 start, u64 n,
+			      const u64 *kbuf)
+{
+	down_read(&fd->bitmap_sem);
+	fence_bitmap_restore(&fd->bitmap, start, n, kbuf);
+	up_read(&fd->bitmap_sem);
+}
+
+/*
  * A GET_DIRTY with clear that fails has cleared what it could not hand
  * over: set every bit it cleared again.  The chunks already copied are read
  * back from the caller's buffer; where that fails too, the whole chunk is
@@ -227,10 +252,13 @@ static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
 	while (done) {
 		n = min_t(u64, done, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
-		if (copy_from_user(kbuf, ubuf, words * sizeof(u64)))
+		if (copy_from_user(kbuf, ubuf, words * sizeof(u64))) {
+			down_read(&fd->bitmap_sem);
 			fence_bitmap_set_all(&fd->bitmap, start, n);
-		else
-			fence_bitmap_restore(&fd->bitmap, start, n, kbuf);
+			up_read(&fd->bitmap_sem);
+		} else {
+			fence_ctl_restore(fd, start, n, kbuf);
+		}
 		ubuf += words;
 		start += n;
 		done -= n;
@@ -250,13 +278,14 @@ static int fence_ctl_copy_dirty(struct fence_dev *fd,
 	while (left) {
 		n = min_t(u64, left, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
+		down_read(&fd->bitmap_sem);
 		a->dirty += fence_bitmap_fetch(&fd->bitmap, start, n, kbuf,
 					       clear);
+		up_read(&fd->bitmap_sem);
 		if (copy_to_user(ubuf + (start - a->start) / 64, kbuf,
 				 words * sizeof(u64))) {
 			if (clear)
-				fence_bitmap_restore(&fd->bitmap, start, n,
-						     kbuf);
+				fence_ctl_restore(fd, start, n, kbuf);
 			r = -EFAULT;
 			break;
 		}
@@ -277,7 +306,7 @@ static long fence_ctl_get_dirty(void __user *uarg)
 {
 	struct dm_fence_get_dirty a;
 	struct fence_dev *fd;
-	u64 *kbuf;
+	u64 *kbuf, nr_regions;
 	u32 usize;
 	int r;
 
@@ -289,9 +318,13 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	if (r)
 		return r;
 
+	/* a reload may grow the device meanwhile, never shrink it */
+	down_read(&fd->bitmap_sem);
+	nr_regions = fd->bitmap.nr_regions;
+	up_read(&fd->bitmap_sem);
 	r = -EINVAL;
-	if (!a.count || a.start % 64 || a.start >= fd->bitmap.nr_regions ||
-	    a.count > fd->bitmap.nr_regions - a.start ||
+	if (!a.count || a.start % 64 || a.start >= nr_regions ||
+	    a.count > nr_regions - a.start ||
 	    a.bitmap_size / sizeof(u64) < DIV_ROUND_UP(a.count, 64))
 		goto out;
 	r = -ENOMEM;

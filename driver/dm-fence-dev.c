@@ -4,7 +4,7 @@
  *
  *   open --close--> closing --(last write done + flush done)--> closed
  *   closing/closed --reopen--> open
- *   any state --fence G'--> fenced --reopen (no stale write below)--> open
+ *   any state --fence G'--> fenced(G') --unfence G' (no stale write below)--> open
  *
  * Writes are counted per epoch (see struct fence_epoch).  The hot path only
  * touches the live epoch's per-CPU counter; everything that changes the
@@ -252,16 +252,41 @@ static int fence_flush_backing(struct fence_dev *fd)
 	return r;
 }
 
+/*
+ * A state change: wake the waiters, raise a dm event (dmsetup wait) and
+ * send a udev change uevent with the state and generation.  The uevent
+ * carries the state read when it is sent, under target_mutex, so the
+ * uevents of one device go out one at a time and the last one a listener
+ * sees is the state the device is in.
+ */
 static void fence_raise_event(struct fence_dev *fd)
 {
+	char state[32], generation[48];
+	char *envp[3];
+	struct gendisk *disk;
 	struct fence_c *fc;
 
 	wake_up_all(&fd->state_wq);
 
-	/* Only the live table has an event callback; the others ignore it. */
 	mutex_lock(&fd->target_mutex);
+	/* Only the live table has an event callback; the others ignore it. */
 	list_for_each_entry(fc, &fd->targets, fd_list)
 		dm_table_event(fc->ti->table);
+	/* every table of the device is of the same mapped device */
+	fc = list_first_entry_or_null(&fd->targets, struct fence_c, fd_list);
+	if (fc) {
+		spin_lock_irq(&fd->lock);
+		snprintf(state, sizeof(state), "DM_FENCE_STATE=%s",
+			 fence_state_name(fd->state));
+		snprintf(generation, sizeof(generation),
+			 "DM_FENCE_GENERATION=%llu", fd->generation);
+		spin_unlock_irq(&fd->lock);
+		envp[0] = state;
+		envp[1] = generation;
+		envp[2] = NULL;
+		disk = dm_disk(dm_table_get_md(fc->ti->table));
+		kobject_uevent_env(&disk_to_dev(disk)->kobj, KOBJ_CHANGE, envp);
+	}
 	mutex_unlock(&fd->target_mutex);
 }
 
@@ -542,14 +567,95 @@ u64 fence_dev_stale_inflight(struct fence_dev *fd)
 	return n;
 }
 
-int fence_dev_reopen(struct fence_dev *fd, bool force)
+/*
+ * Under fd->lock: open with @ep as the live epoch.  Held writes are stamped
+ * with the current generation and counted in the new epoch before it is
+ * published, then handed to submit_work in arrival order.  Returns how
+ * many there are.
+ */
+static unsigned long fence_open_locked(struct fence_dev *fd,
+				       struct fence_epoch *ep)
 {
-	unsigned long submit = 0;
-	struct fence_epoch *ep;
+	unsigned long n = fd->nr_held;
 	struct fence_pb *pb;
 	struct bio *bio;
-	u64 stale = 0;
-	int r = 0;
+
+	ep->generation = fd->generation;
+	bio_list_for_each(bio, &fd->held) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		pb->ep = ep;
+		fence_pb_mark(fd, pb);
+	}
+	bio_list_merge(&fd->to_submit, &fd->held);
+	bio_list_init(&fd->held);
+	this_cpu_add(*ep->inflight, n);
+	fd->nr_held = 0;
+	fd->close_fail = false;
+	fence_set_state(fd, FENCE_OPEN);
+	rcu_assign_pointer(fd->live, ep);
+	return n;
+}
+
+/*
+ * Under fd->lock: may this reopen or unfence open the device?  Both are
+ * compare-and-swap: each names the state it expects, so that a tool that
+ * read the status cannot undo a fence that landed meanwhile.  'reopen'
+ * only leaves closing/closed; 'unfence <G>' only leaves fenced, only at
+ * generation G and only with no write of an older generation below (a
+ * stale write could still overwrite newer data) unless forced.
+ * Returns 1 when the device is already where the call leads.
+ */
+static int fence_may_open(struct fence_dev *fd, bool unfence, u64 generation,
+			  bool force, u64 *stale)
+{
+	switch (fd->state) {
+	case FENCE_OPEN:
+		return unfence ? -ESTALE : 1;
+	case FENCE_CLOSING:
+	case FENCE_CLOSED:
+		return unfence ? -ESTALE : 0;
+	case FENCE_FENCED:
+		if (!unfence || generation != fd->generation)
+			return -ESTALE;
+		*stale = fence_stale_inflight_locked(fd);
+		return *stale && !force ? -EBUSY : 0;
+	}
+	return -EINVAL;
+}
+
+static void fence_open_refused(struct fence_dev *fd, int r, bool unfence,
+			       u64 generation, enum fence_state state,
+			       u64 cur, u64 stale)
+{
+	const char *what = unfence ? "unfence" : "reopen";
+
+	if (r == -EBUSY)
+		DMERR("%d:%d: %s refused: %llu write(s) of an older generation still below",
+		      MAJOR(fd->devt), MINOR(fd->devt), what, stale);
+	else if (unfence && state == FENCE_FENCED)
+		DMERR("%d:%d: unfence %llu refused: the device is fenced at generation %llu",
+		      MAJOR(fd->devt), MINOR(fd->devt), generation, cur);
+	else if (unfence)
+		DMERR("%d:%d: unfence refused: the device is %s, not fenced",
+		      MAJOR(fd->devt), MINOR(fd->devt), fence_state_name(state));
+	else
+		DMERR("%d:%d: reopen refused: fenced at generation %llu (unfence %llu opens it)",
+		      MAJOR(fd->devt), MINOR(fd->devt), cur, cur);
+}
+
+/*
+ * reopen (@unfence false) and unfence <@generation> (@unfence true); see
+ * fence_may_open().  ESTALE: the device is not in the state the call
+ * expects.
+ */
+int fence_dev_open(struct fence_dev *fd, bool unfence, u64 generation,
+		   bool force)
+{
+	enum fence_state state;
+	unsigned long submit = 0;
+	struct fence_epoch *ep;
+	u64 stale = 0, cur;
+	int r;
 
 	mutex_lock(&fd->msg_mutex);
 	ep = fence_epoch_alloc(fd, 0);
@@ -559,47 +665,19 @@ int fence_dev_reopen(struct fence_dev *fd, bool force)
 	}
 
 	spin_lock_irq(&fd->lock);
-	switch (fd->state) {
-	case FENCE_OPEN:
-		break;
-	case FENCE_FENCED:
-		stale = fence_stale_inflight_locked(fd);
-		if (stale && !force) {
-			r = -EBUSY;
-			break;
-		}
-		fallthrough;
-	case FENCE_CLOSING:
-	case FENCE_CLOSED:
-		/*
-		 * Held writes are stamped with the current generation and
-		 * counted in the new epoch before it is published, then
-		 * dispatched in arrival order.
-		 */
-		ep->generation = fd->generation;
-		bio_list_for_each(bio, &fd->held) {
-			pb = dm_per_bio_data(bio, sizeof(*pb));
-			pb->ep = ep;
-			fence_pb_mark(fd, pb);
-		}
-		bio_list_merge(&fd->to_submit, &fd->held);
-		bio_list_init(&fd->held);
-		submit = fd->nr_held;
-		this_cpu_add(*ep->inflight, fd->nr_held);
-		fd->nr_held = 0;
-		fd->close_fail = false;
-		fence_set_state(fd, FENCE_OPEN);
-		rcu_assign_pointer(fd->live, ep);
+	state = fd->state;
+	cur = fd->generation;
+	r = fence_may_open(fd, unfence, generation, force, &stale);
+	if (!r) {
+		submit = fence_open_locked(fd, ep);
 		ep = NULL;
-		break;
 	}
 	spin_unlock_irq(&fd->lock);
 
 	if (ep)
 		fence_epoch_free(ep);
-	if (r == -EBUSY)
-		DMERR("%d:%d: reopen refused: %llu write(s) of an older generation still below",
-		      MAJOR(fd->devt), MINOR(fd->devt), stale);
+	if (r < 0)
+		fence_open_refused(fd, r, unfence, generation, state, cur, stale);
 
 	/*
 	 * Not from here: we run under the table's SRCU read lock, and a
@@ -610,7 +688,7 @@ int fence_dev_reopen(struct fence_dev *fd, bool force)
 	mutex_unlock(&fd->msg_mutex);
 	if (!r)
 		fence_raise_event(fd);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int fence_dev_fence(struct fence_dev *fd, u64 generation)
@@ -731,8 +809,11 @@ void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
 
 	/* a live epoch's sum may be caught between CPUs under load */
 	c->inflight = inflight > 0 ? inflight : 0;
+	down_read(&fd->bitmap_sem);
 	c->dirty = fence_bitmap_dirty(&fd->bitmap);
 	c->regions = fd->bitmap.nr_regions;
+	c->len = fd->len;
+	up_read(&fd->bitmap_sem);
 	c->late_completions = atomic64_read(&fd->late_completions);
 	c->failed_writes = atomic64_read(&fd->failed_writes);
 }
@@ -765,7 +846,7 @@ void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info)
 	info->regions = c.regions;
 	info->flush_errors = c.flush_errors;
 	info->region_size = 1ULL << fd->bitmap.region_shift;
-	info->length = fd->len;
+	info->length = c.len;
 	if (c.close_fail)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
 	mutex_lock(&fd->target_mutex);
@@ -785,7 +866,7 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 	*error = "Cannot allocate fence device state";
 	if (!fd)
 		return ERR_PTR(-ENOMEM);
-	if (!fc->start_closed) {
+	if (!fc->start_closed && !fc->start_fenced) {
 		ep = fence_epoch_alloc(fd, fc->table_generation);
 		if (!ep) {
 			kmem_cache_free(fence_dev_cache, fd);
@@ -808,11 +889,14 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 	init_waitqueue_head(&fd->state_wq);
 	mutex_init(&fd->msg_mutex);
 	mutex_init(&fd->target_mutex);
+	init_rwsem(&fd->bitmap_sem);
 	INIT_LIST_HEAD(&fd->targets);
 	INIT_LIST_HEAD(&fd->orphans);
 	spin_lock_init(&fd->lock);
 	fd->generation = fc->table_generation;
-	fd->state = fc->start_closed ? FENCE_CLOSED : FENCE_OPEN;
+	fd->state = fc->start_fenced ? FENCE_FENCED :
+		fc->start_closed ? FENCE_CLOSED : FENCE_OPEN;
+	fd->close_fail = fc->start_close_fail;
 	RCU_INIT_POINTER(fd->live, ep);
 	INIT_LIST_HEAD(&fd->retired);
 	bio_list_init(&fd->held);
@@ -857,16 +941,45 @@ static void fence_dev_destroy(struct fence_dev *fd)
 }
 
 /*
+ * A reload may not claim a state the device is not in: a line that says
+ * closed, close_fail or fenced describes a device that writes nothing (or
+ * fails writes), and loading it into one that writes would promise what
+ * the device does not do.  Refused rather than silently ignored; a line
+ * without them leaves the device's state as it is (the state belongs to
+ * the device, not to a table).
+ */
+static char *fence_reload_state_mismatch(struct fence_dev *fd,
+					 struct fence_c *fc)
+{
+	enum fence_state state;
+	bool close_fail;
+
+	spin_lock_irq(&fd->lock);
+	state = fd->state;
+	close_fail = fd->close_fail;
+	spin_unlock_irq(&fd->lock);
+
+	if (fc->start_fenced && state != FENCE_FENCED)
+		return "Feature fenced on a device that is not fenced";
+	if (fc->start_closed && state == FENCE_OPEN)
+		return "Feature closed on an open device: close it first";
+	if (fc->start_close_fail && state != FENCE_FENCED && !close_fail)
+		return "Feature close_fail on a device that holds writes: close fail first";
+	return NULL;
+}
+
+/*
  * Find the state of the mapped device @devt, or create it for its first
  * table.  A later table (a reload) must agree with it on what it cannot
  * change: the generation (only 'fence' raises it) and the bitmap geometry.
  */
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
-				   char **error)
+				   char **error, bool *grow)
 {
 	struct fence_dev *fd;
 	struct fence_c *other;
 
+	*grow = false;
 	mutex_lock(&fence_devs_mutex);
 	list_for_each_entry(fd, &fence_devs, list) {
 		if (fd->devt != devt)
@@ -891,12 +1004,22 @@ struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 			fd = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		if (fc->ti->len != fd->len ||
-		    fc->region_shift != fd->bitmap.region_shift) {
-			*error = "Length or region size differs from the live table";
+		if (fc->region_shift != fd->bitmap.region_shift) {
+			*error = "Region size differs from the live table";
 			fd = ERR_PTR(-EINVAL);
 			goto out;
 		}
+		if (fc->ti->len < fd->len) {
+			*error = "Shrinking is refused: the bitmap covers the whole device";
+			fd = ERR_PTR(-EINVAL);
+			goto out;
+		}
+		*error = fence_reload_state_mismatch(fd, fc);
+		if (*error) {
+			fd = ERR_PTR(-EINVAL);
+			goto out;
+		}
+		*grow = fc->ti->len > fd->len;
 		goto found;
 	}
 	fd = fence_dev_create(fc, devt, error);
@@ -911,6 +1034,38 @@ found:
 out:
 	mutex_unlock(&fence_devs_mutex);
 	return fd;
+}
+
+/*
+ * At preresume of a table that grew the device (its bitmap was allocated
+ * by the constructor): the device is suspended, so no write is mapped or
+ * completes, and the write path's lockless marks cannot race the copy.
+ * The new regions start dirty, so that a copy picks them up.
+ */
+int fence_dev_grow(struct fence_dev *fd, struct fence_c *fc)
+{
+	sector_t len;
+	int r = 0;
+
+	mutex_lock(&fence_devs_mutex);	/* fd->len, against an attach */
+	down_write(&fd->bitmap_sem);
+	if (fc->ti->len < fd->len) {
+		r = -EINVAL;
+	} else if (fc->ti->len > fd->len && fc->grown.words) {
+		fence_bitmap_grow_from(&fc->grown, &fd->bitmap, fd->len);
+		swap(fd->bitmap, fc->grown);
+		fd->len = fc->ti->len;
+	}
+	len = fd->len;
+	up_write(&fd->bitmap_sem);
+	mutex_unlock(&fence_devs_mutex);
+	/* the old bitmap, or the unused new one */
+	fence_bitmap_free(&fc->grown);
+	if (r)
+		DMERR("%d:%d: resume refused: table shorter than the device (%llu < %llu)",
+		      MAJOR(fd->devt), MINOR(fd->devt),
+		      (unsigned long long)fc->ti->len, (unsigned long long)len);
+	return r;
 }
 
 /*

@@ -36,7 +36,7 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 				struct dm_target *ti)
 {
 	static const struct dm_arg _args[] = {
-		{0, 6, "Invalid number of feature args"},
+		{0, 8, "Invalid number of feature args"},
 	};
 	bool seen_generation = false, seen_region_size = false;
 	unsigned int argc;
@@ -61,6 +61,22 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 				return -EINVAL;
 			}
 			fc->start_closed = true;
+			continue;
+		}
+		if (!strcasecmp(name, "close_fail")) {
+			if (fc->start_close_fail) {
+				ti->error = "Feature close_fail duplicated";
+				return -EINVAL;
+			}
+			fc->start_close_fail = true;
+			continue;
+		}
+		if (!strcasecmp(name, "fenced")) {
+			if (fc->start_fenced) {
+				ti->error = "Feature fenced duplicated";
+				return -EINVAL;
+			}
+			fc->start_fenced = true;
 			continue;
 		}
 		if (!strcasecmp(name, "fence_reads")) {
@@ -122,6 +138,13 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 		ti->error = "Unrecognised feature requested";
 		return -EINVAL;
 	}
+	/* close_fail: closed, and writes fail rather than wait */
+	if (fc->start_close_fail)
+		fc->start_closed = true;
+	if (fc->start_fenced && fc->start_closed) {
+		ti->error = "Features closed and fenced are exclusive";
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -131,6 +154,7 @@ static void fence_dtr(struct dm_target *ti)
 
 	if (fc->fd)
 		fence_dev_detach(fc);
+	fence_bitmap_free(&fc->grown);
 	if (fc->dev)
 		dm_put_device(ti, fc->dev);
 	kfree(fc);
@@ -139,7 +163,8 @@ static void fence_dtr(struct dm_target *ti)
 /*
  * Construct a fence mapping:
  *   <dev_path> <offset> [<#feature_args> <feature_arg>...]
- * Features: generation <G>, region_size <S>, closed, fence_reads.
+ * Features: generation <G>, region_size <S>, closed, close_fail, fenced,
+ * fence_reads.
  */
 static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -149,6 +174,7 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct fence_dev *fd;
 	struct fence_c *fc;
 	sector_t dev_size;
+	bool grow;
 	int r;
 
 	if (argc < 2) {
@@ -202,12 +228,26 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	fd = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error);
+	fd = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error, &grow);
 	if (IS_ERR(fd)) {
 		r = PTR_ERR(fd);
 		goto bad;
 	}
 	fc->fd = fd;
+	/*
+	 * A reload that grows the device: its bitmap now, while we may
+	 * sleep and fail; preresume swaps it in.
+	 */
+	if (grow) {
+		r = fence_bitmap_init(&fc->grown, ti->len, fc->region_shift);
+		if (r) {
+			ti->error = r == -E2BIG ?
+				"Dirty bitmap too large: use a larger region_size" :
+				"Cannot allocate dirty bitmap";
+			r = r == -E2BIG ? -EINVAL : r;
+			goto bad;
+		}
+	}
 
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
@@ -274,6 +314,13 @@ static int fence_end_io(struct dm_target *ti, struct bio *bio,
 	return DM_ENDIO_DONE;
 }
 
+static int fence_preresume(struct dm_target *ti)
+{
+	struct fence_c *fc = ti->private;
+
+	return fence_dev_grow(fc->fd, fc);
+}
+
 static void fence_presuspend(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
@@ -309,10 +356,18 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 		       c.failed_writes, c.dirty, c.regions, c.flush_errors);
 		break;
 	case STATUSTYPE_TABLE:
+		/*
+		 * A line that re-creates the device as it is: the generation,
+		 * and a closed or fenced device writes nothing until someone
+		 * reopens or unfences it (how a host re-creates its devices
+		 * after a reboot).
+		 */
 		nr_features = 2;
 		if (fc->region_size != DM_FENCE_DEFAULT_REGION_SIZE)
 			nr_features += 2;
-		nr_features += closed;
+		nr_features += closed && !c.close_fail;
+		nr_features += closed && c.close_fail;
+		nr_features += c.state == FENCE_FENCED;
 		nr_features += fc->fence_reads;
 		DMEMIT("%s %llu %u generation %llu", fc->dev->name,
 		       (unsigned long long)fc->start, nr_features,
@@ -320,7 +375,9 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 		if (fc->region_size != DM_FENCE_DEFAULT_REGION_SIZE)
 			DMEMIT(" region_size %u", fc->region_size);
 		if (closed)
-			DMEMIT(" closed");
+			DMEMIT(c.close_fail ? " close_fail" : " closed");
+		if (c.state == FENCE_FENCED)
+			DMEMIT(" fenced");
 		if (fc->fence_reads)
 			DMEMIT(" fence_reads");
 		break;
@@ -332,6 +389,19 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 		       fc->fence_reads ? 'y' : 'n');
 		break;
 	}
+}
+
+/* Print regions first..last as "N" or "N-M", after a space if not first. */
+static void fence_emit_run(char *result, unsigned int maxlen, unsigned int *psz,
+			   u64 first, u64 last)
+{
+	unsigned int sz = *psz;
+
+	if (first == last)
+		DMEMIT("%s%llu", sz ? " " : "", first);
+	else
+		DMEMIT("%s%llu-%llu", sz ? " " : "", first, last);
+	*psz = sz;
 }
 
 /*
@@ -347,34 +417,40 @@ static int fence_message_get_dirty(struct fence_c *fc, bool clear,
 	/* the longest text one word of the bitmap can give */
 	const unsigned int word_max = 32 * (2 * 20 + 2);
 	struct fence_bitmap *bm = &fc->fd->bitmap;
-	u64 w, bits, base, count;
-	unsigned int sz = 0, i, j;
+	u64 w, bits, base, count, run = U64_MAX, i;
+	unsigned int sz = 0;
 
 	result[0] = '\0';
 	for (w = 0; w < bm->nr_words; w++) {
 		base = w * 64;
 		count = min_t(u64, 64, bm->nr_regions - base);
-		if (!fence_bitmap_fetch(bm, base, count, &bits, false))
+		if (!fence_bitmap_fetch(bm, base, count, &bits, false)) {
+			if (run != U64_MAX)
+				fence_emit_run(result, maxlen, &sz, run, base - 1);
+			run = U64_MAX;
 			continue;
-		if (maxlen - sz < word_max + 4) {
+		}
+		if (maxlen - sz < word_max + 44) {
+			if (run != U64_MAX)
+				fence_emit_run(result, maxlen, &sz, run, base - 1);
+			run = U64_MAX;
 			DMEMIT(" +");
 			break;
 		}
 		fence_bitmap_fetch(bm, base, count, &bits, clear);
-		for (i = 0; i < 64; i = j) {
-			if (!(bits & (1ULL << i))) {
-				j = i + 1;
-				continue;
+		/* a run of dirty regions may go on from one word to the next */
+		for (i = 0; i < 64; i++) {
+			if (bits & (1ULL << i)) {
+				if (run == U64_MAX)
+					run = base + i;
+			} else if (run != U64_MAX) {
+				fence_emit_run(result, maxlen, &sz, run, base + i - 1);
+				run = U64_MAX;
 			}
-			for (j = i + 1; j < 64 && (bits & (1ULL << j)); j++)
-				;
-			if (j - 1 == i)
-				DMEMIT("%s%llu", sz ? " " : "", base + i);
-			else
-				DMEMIT("%s%llu-%llu", sz ? " " : "", base + i,
-				       base + j - 1);
 		}
 	}
+	if (run != U64_MAX)
+		fence_emit_run(result, maxlen, &sz, run, bm->nr_regions - 1);
 	return 1;
 }
 
@@ -383,14 +459,17 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct fence_c *fc = ti->private;
 	u64 generation;
+	int r;
 
 	if (!strcasecmp(argv[0], "get_dirty")) {
-		if (argc == 1)
-			return fence_message_get_dirty(fc, false, result, maxlen);
-		if (argc == 2 && !strcasecmp(argv[1], "clear"))
-			return fence_message_get_dirty(fc, true, result, maxlen);
-		DMERR("get_dirty takes no argument or 'clear'");
-		return -EINVAL;
+		if (argc > 2 || (argc == 2 && strcasecmp(argv[1], "clear"))) {
+			DMERR("get_dirty takes no argument or 'clear'");
+			return -EINVAL;
+		}
+		down_read(&fc->fd->bitmap_sem);
+		r = fence_message_get_dirty(fc, argc == 2, result, maxlen);
+		up_read(&fc->fd->bitmap_sem);
+		return r;
 	}
 
 	if (!strcasecmp(argv[0], "close")) {
@@ -403,9 +482,21 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 	}
 	if (!strcasecmp(argv[0], "reopen")) {
 		if (argc == 1)
-			return fence_dev_reopen(fc->fd, false);
+			return fence_dev_open(fc->fd, false, 0, false);
 		DMERR("reopen takes no argument");
 		return -EINVAL;
+	}
+	if (!strcasecmp(argv[0], "unfence")) {
+		if (argc != 2) {
+			DMERR("unfence takes one argument: the generation it was fenced at");
+			return -EINVAL;
+		}
+		if (fence_parse_u64(argv[1], &generation) || !generation ||
+		    generation > DM_FENCE_MAX_GENERATION) {
+			DMERR("unfence: invalid generation '%s'", argv[1]);
+			return -EINVAL;
+		}
+		return fence_dev_open(fc->fd, true, generation, false);
 	}
 	if (!strcasecmp(argv[0], "fence")) {
 		if (argc != 2) {
@@ -450,7 +541,7 @@ static int fence_iterate_devices(struct dm_target *ti,
 
 static struct target_type fence_target = {
 	.name = "fence",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO,
 	.module = THIS_MODULE,
 	.ctr = fence_ctr,
@@ -458,6 +549,7 @@ static struct target_type fence_target = {
 	.map = fence_map,
 	.end_io = fence_end_io,
 	.presuspend = fence_presuspend,
+	.preresume = fence_preresume,
 	.presuspend_undo = fence_resume,
 	.resume = fence_resume,
 	.status = fence_status,

@@ -19,6 +19,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -76,7 +77,13 @@ struct fence_dev {
 	struct work_struct flush_work;	/* the closing flush; may wait for ever */
 	struct work_struct submit_work;	/* dispatches writes reopen released */
 
-	/* geometry of the bitmap: every table of the device must share it */
+	/*
+	 * The bitmap, and the length it covers.  A reload may grow them
+	 * (fence_dev_grow, at preresume: no write is mapped or completes
+	 * then), so the control path reads them under bitmap_sem; the write
+	 * path needs no lock.
+	 */
+	struct rw_semaphore bitmap_sem;
 	sector_t len;
 	struct fence_bitmap bitmap;
 };
@@ -102,9 +109,12 @@ struct fence_c {
 	struct list_head fd_list;	/* on fd->targets */
 
 	u64 table_generation;		/* as given on the table line */
+	struct fence_bitmap grown;	/* for a reload that grows the device */
 	unsigned int region_size;
 	unsigned int region_shift;
 	bool start_closed;
+	bool start_close_fail;
+	bool start_fenced;
 	bool fence_reads;
 };
 
@@ -128,17 +138,20 @@ struct fence_counts {
 	bool close_fail;
 	u64 dirty;
 	u64 regions;
+	sector_t len;
 };
 
 /* dm-fence-dev.c */
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
-				   char **error);
+				   char **error, bool *grow);
 void fence_dev_detach(struct fence_c *fc);
+int fence_dev_grow(struct fence_dev *fd, struct fence_c *fc);
 int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
 void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb);
 int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open);
-int fence_dev_reopen(struct fence_dev *fd, bool force);
+int fence_dev_open(struct fence_dev *fd, bool unfence, u64 generation,
+		   bool force);
 int fence_dev_fence(struct fence_dev *fd, u64 generation);
 void fence_dev_presuspend(struct fence_dev *fd, bool noflush);
 void fence_dev_resume(struct fence_dev *fd);

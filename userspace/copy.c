@@ -391,16 +391,16 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	if (c.fenced)
 		r = -ESTALE;
 	else if (o->reopen)
-		r = fence_reopen(src, 0, &info);
+		r = fence_reopen(src, &info);
 	c.closed_by_us = 0;
 out:
 	/*
 	 * Cancelled or failed after closing the source: let the VM write
-	 * again -- but never reopen a device someone fenced meanwhile.
+	 * again.  A device someone fenced meanwhile stays fenced: reopen
+	 * never opens one (ESTALE), whatever we read before.
 	 */
-	if (c.closed_by_us && (r || *cancelled) && !fence_status(src, &info) &&
-	    (info.state == DM_FENCE_STATE_CLOSING || info.state == DM_FENCE_STATE_CLOSED))
-		fence_reopen(src, 0, &info);
+	if (c.closed_by_us && (r || *cancelled))
+		fence_reopen(src, &info);
 	if (*cancelled && r)
 		r = -ECANCELED;
 	free(c.bits);

@@ -5,7 +5,8 @@
  *   fencectl [--json] status DEV
  *   fencectl [--json] close DEV [--fail]
  *   fencectl [--json] drain DEV [--timeout MS] [--fail]
- *   fencectl [--json] reopen DEV [--force]
+ *   fencectl [--json] reopen DEV
+ *   fencectl [--json] unfence DEV GENERATION [--force]
  *   fencectl [--json] fence DEV GENERATION [--wait] [--timeout MS]
  *   fencectl [--json] dirty DEV [--clear]
  *   fencectl [--json] watch DEV [--until STATE]
@@ -45,7 +46,8 @@ static const char usage_text[] =
 	"  status DEV                        print the state and counters\n"
 	"  close DEV [--fail]                hold (or fail) new writes, start draining\n"
 	"  drain DEV [--timeout MS] [--fail] close, wait until closed (exit 3 on time-out)\n"
-	"  reopen DEV [--force]              let writes pass again\n"
+	"  reopen DEV                        let writes pass again (closing/closed)\n"
+	"  unfence DEV GEN [--force]         open a device fenced at GEN (still at GEN)\n"
 	"  fence DEV GEN [--wait] [--timeout MS]\n"
 	"                                    raise the generation; wait for stale writes\n"
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
@@ -321,7 +323,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "reopen") || !strcmp(cmd, "close") ||
 	    !strcmp(cmd, "drain") || !strcmp(cmd, "dirty") || !strcmp(cmd, "watch"))
 		nargs = 1;
-	else if (!strcmp(cmd, "fence") || !strcmp(cmd, "copy"))
+	else if (!strcmp(cmd, "fence") || !strcmp(cmd, "unfence") || !strcmp(cmd, "copy"))
 		nargs = 2;
 	else
 		return usage("unknown command");
@@ -335,7 +337,7 @@ int main(int argc, char **argv)
 	argv += optind - 1;
 	optind = 0;
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
-		  !strcmp(cmd, "reopen") ? "F" : !strcmp(cmd, "fence") ? "wt" :
+		  !strcmp(cmd, "unfence") ? "F" : !strcmp(cmd, "fence") ? "wt" :
 		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
 		  !strcmp(cmd, "copy") ? "TMDRVO" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
@@ -380,8 +382,8 @@ int main(int argc, char **argv)
 	if (argc - optind != nargs)
 		return usage("wrong number of arguments");
 	gen = 0;
-	if (!strcmp(cmd, "fence") && (parse_u64(argv[optind + 1], &gen) || !gen ||
-				      gen > DM_FENCE_MAX_GENERATION))
+	if ((!strcmp(cmd, "fence") || !strcmp(cmd, "unfence")) &&
+	    (parse_u64(argv[optind + 1], &gen) || !gen || gen > DM_FENCE_MAX_GENERATION))
 		return usage("GENERATION must be a number from 1 to 2^63-1");
 
 	r = fence_resolve(argv[optind], &dev);
@@ -409,7 +411,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "drain"))
 		r = fence_drain(&dev, o.fail, o.timeout_ms, &info);
 	else if (!strcmp(cmd, "reopen"))
-		r = fence_reopen(&dev, o.force, &info);
+		r = fence_reopen(&dev, &info);
+	else if (!strcmp(cmd, "unfence"))
+		r = fence_unfence(&dev, gen, o.force, &info);
 	else if (!strcmp(cmd, "fence"))
 		r = fence_fence(&dev, gen, o.wait, o.timeout_ms, &info);
 	else if (!strcmp(cmd, "dirty"))
@@ -430,7 +434,7 @@ int main(int argc, char **argv)
 
 	/* a refusal that filled nothing (bad input, no permission): no counts */
 	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL &&
-	    r != -EIO) {
+	    r != -EIO && r != -ESTALE) {
 		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd, strerror(-r));
 		return exit_for(r);
 	}

@@ -148,12 +148,25 @@ int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
 	return r;
 }
 
-int fence_reopen(const struct fence_device *dev, int force, struct dm_fence_info *info)
+int fence_reopen(const struct fence_device *dev, struct dm_fence_info *info)
 {
 	struct dm_fence_reopen s;
 	int r;
 
-	HDR(s, dev, force ? DM_FENCE_REOPEN_FORCE : 0);
+	HDR(s, dev, 0);
+	r = fence_ioctl(DM_FENCE_IOC_REOPEN, &s);
+	*info = s.info;
+	return r;
+}
+
+int fence_unfence(const struct fence_device *dev, uint64_t generation,
+		  int force, struct dm_fence_info *info)
+{
+	struct dm_fence_reopen s;
+	int r;
+
+	HDR(s, dev, DM_FENCE_REOPEN_UNFENCE | (force ? DM_FENCE_REOPEN_FORCE : 0));
+	s.generation = generation;
 	r = fence_ioctl(DM_FENCE_IOC_REOPEN, &s);
 	*info = s.info;
 	return r;

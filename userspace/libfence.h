@@ -37,8 +37,15 @@ int fence_close(const struct fence_device *dev, int fail,
 		struct dm_fence_info *info);
 int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
 		struct dm_fence_info *info);
-int fence_reopen(const struct fence_device *dev, int force,
-		 struct dm_fence_info *info);
+/* closing/closed -> open; -ESTALE when fenced */
+int fence_reopen(const struct fence_device *dev, struct dm_fence_info *info);
+/*
+ * fenced at @generation -> open; -ESTALE when not fenced at @generation
+ * (a fence landed since the caller looked), -EBUSY while writes of an
+ * older generation are below (unless @force).
+ */
+int fence_unfence(const struct fence_device *dev, uint64_t generation,
+		  int force, struct dm_fence_info *info);
 int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
 		uint32_t timeout_ms, struct dm_fence_info *info);
 int fence_get_dirty(const struct fence_device *dev, uint64_t start,

@@ -61,6 +61,18 @@ fence_status() {	# <name>: the fence target's own fields
 	dmsetup status "$1" | sed -n 's/^[0-9]* [0-9]* fence //p'
 }
 
+# Open <name> whatever its state, for a storm or fuzz test's clean-up: not
+# compare-and-swap (reads the generation, then unfences at it, forced).
+open_any() {	# <name>
+	local st
+	read -r -a st <<< "$(fence_status "$1")"
+	if [ "${st[0]}" = fenced ]; then
+		"$FENCECTL" unfence "$1" "${st[1]}" --force
+	else
+		"$FENCECTL" reopen "$1"
+	fi
+}
+
 field() {	# <name> <field>
 	local i st
 	read -r -a st <<< "$(fence_status "$1")"

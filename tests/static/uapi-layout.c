@@ -40,8 +40,11 @@ SIZE(dm_fence_status, 144);
 AT(dm_fence_status, info, 16);
 SIZE(dm_fence_close, 144);
 AT(dm_fence_close, info, 16);
-SIZE(dm_fence_reopen, 144);
+SIZE(dm_fence_reopen, 152);
 AT(dm_fence_reopen, info, 16);
+AT(dm_fence_reopen, generation, 144);
+_Static_assert(DM_FENCE_REOPEN_SIZE_VER0 == offsetof(struct dm_fence_reopen, generation),
+	       "version 0 of dm_fence_reopen ends before generation");
 
 SIZE(dm_fence_drain, 152);
 AT(dm_fence_drain, timeout_ms, 16);

@@ -25,7 +25,7 @@
 #include <linux/types.h>
 
 #define DM_FENCE_VERSION_MAJOR		1
-#define DM_FENCE_VERSION_MINOR		0
+#define DM_FENCE_VERSION_MINOR		1	/* 1: unfence, REOPEN v1 */
 
 /* Table line limits (512-byte sectors). */
 #define DM_FENCE_MIN_REGION_SIZE	8
@@ -105,14 +105,30 @@ struct dm_fence_drain {
 	struct dm_fence_info info;	/* out */
 };
 
-/* DM_FENCE_IOC_REOPEN */
+/*
+ * DM_FENCE_IOC_REOPEN: from closing or closed, let writes pass again (the
+ * held ones first, in arrival order); ESTALE from fenced, 0 if already
+ * open.  With DM_FENCE_REOPEN_UNFENCE instead: unfence, only from fenced
+ * at @generation (ESTALE otherwise: a fence landed since the caller
+ * looked), and only with no write of an older generation still below
+ * (EBUSY), unless DM_FENCE_REOPEN_FORCE.  FORCE means nothing without
+ * UNFENCE.
+ *
+ * Version 0 of the struct (DM_FENCE_REOPEN_SIZE_VER0, before 1.1) ends at
+ * @info: it cannot carry UNFENCE (EINVAL).  Kernels before 1.1 refuse the
+ * UNFENCE flag (EINVAL) and a nonzero @generation (E2BIG).
+ */
 #define DM_FENCE_REOPEN_FORCE		_BITUL(0)	/* even with stale writes below */
-#define DM_FENCE_REOPEN_FLAGS		DM_FENCE_REOPEN_FORCE
+#define DM_FENCE_REOPEN_UNFENCE		_BITUL(1)	/* since 1.1 */
+#define DM_FENCE_REOPEN_FLAGS		(DM_FENCE_REOPEN_FORCE | DM_FENCE_REOPEN_UNFENCE)
 
 struct dm_fence_reopen {
 	struct dm_fence_ioc_hdr hdr;
 	struct dm_fence_info info;	/* out */
+	__u64 generation;		/* in, with UNFENCE; since 1.1 */
 };
+
+#define DM_FENCE_REOPEN_SIZE_VER0	144
 
 /*
  * DM_FENCE_IOC_FENCE: raise the generation to @generation (EINVAL unless

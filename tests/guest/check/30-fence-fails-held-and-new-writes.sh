@@ -36,12 +36,13 @@ expect_eq "$(block_sum "$dev" 4)" "$before" "backing device after fence"
 expect_field f0 dirty 0/256
 dmsetup message f0 0 close 2>/dev/null && fail "close accepted on a fenced device"
 
-# reopen at the new generation
-dmsetup message f0 0 reopen
+# reopen never opens a fenced device; unfence at the new generation does
+dmsetup message f0 0 reopen 2>/dev/null && fail "reopen accepted on a fenced device"
+dmsetup message f0 0 unfence 2
 expect_field f0 state open
 expect_field f0 generation 2
 dd if=/tmp/a of=/dev/mapper/f0 bs=4k seek=4 oflag=direct status=none
-expect_eq "$(block_sum "$dev" 4)" "$(file_sum /tmp/a)" "write after reopen"
+expect_eq "$(block_sum "$dev" 4)" "$(file_sum /tmp/a)" "write after unfence"
 
 # fence_reads
 dmsetup create f1 --table "0 8192 fence $dev 8192 1 fence_reads"

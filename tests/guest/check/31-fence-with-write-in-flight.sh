@@ -1,6 +1,6 @@
 # A write already below at fence time (kept there by a shut gate) is counted in
-# stale_inflight; reopen is refused while it is below; when it completes it
-# counts as a late completion and its region is dirty; then reopen works.
+# stale_inflight; unfence is refused while it is below; when it completes it
+# counts as a late completion and its region is dirty; then unfence works.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
@@ -16,12 +16,12 @@ dmsetup message f0 0 fence 7
 expect_field f0 state fenced
 expect_field f0 stale 1
 before=$(dmesg | wc -l)
-if dmsetup message f0 0 reopen 2>/dev/null; then
-	fail "reopen accepted while a stale write is below"
+if dmsetup message f0 0 unfence 7 2>/dev/null; then
+	fail "unfence accepted while a stale write is below"
 fi
 expect_field f0 stale 1
-dmesg | tail -n +$((before + 1)) | has "reopen refused: 1 write(s) of an older generation still below" ||
-	fail "no log line for the refused reopen"
+dmesg | tail -n +$((before + 1)) | has "unfence refused: 1 write(s) of an older generation still below" ||
+	fail "no log line for the refused unfence"
 expect_field f0 state fenced
 
 gate_open g0
@@ -32,6 +32,6 @@ expect_field f0 inflight 0
 expect_eq "$(dmsetup message f0 0 get_dirty)" "2" "the late completion's region is dirty"
 expect_eq "$(block_sum "$dev" 40)" "$(file_sum /tmp/a)" "the write already below landed"
 
-dmsetup message f0 0 reopen
+dmsetup message f0 0 unfence 7
 expect_field f0 state open
 expect_field f0 generation 7

@@ -27,11 +27,11 @@ refused_reload() {	# <expected error> <generation> [more feature words]
 refused_reload "Generation below the device's current generation" 9
 refused_reload "Generation below the device's current generation" 1
 refused_reload "Generation above the device's current one" 11
-refused_reload "Length or region size differs from the live table" 10 region_size 256
+refused_reload "Region size differs from the live table" 10 region_size 256
 expect_eq "$(fence_status f0)" "$st" "status after refused reloads"
 
 dmsetup message f0 0 fence 12
-dmsetup message f0 0 reopen
+dmsetup message f0 0 unfence 12
 # dmsetup table | dmsetup load never moves it backwards
 dmsetup table f0 | dmsetup load f0
 dmsetup resume f0

@@ -23,7 +23,7 @@ expect_field f0 state fenced
 expect_eq "$(block_sum "$dev" 3)" "$before" "backing device after suspend + fence + resume"
 
 # held write, table reload (noflush), then fence
-dmsetup message f0 0 reopen
+dmsetup message f0 0 unfence 2
 dmsetup message f0 0 close
 wait_state f0 closed 10
 write_block_bg /dev/mapper/f0 3 /tmp/a

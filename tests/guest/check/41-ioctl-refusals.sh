@@ -1,7 +1,8 @@
 # Every refusal of the control device gets its errno and changes nothing:
 # unknown flag bits, reserved words, sizes, NULL/unmapped/PROT_NONE
 # pointers, windows beyond the bitmap, a dm device that is not a fence
-# target, a dev_t that does not exist, bad generations, unknown commands.
+# target, a dev_t that does not exist, bad generations, unfence of an open
+# device or without a generation, unknown commands.
 # Callers without CAP_SYS_ADMIN are refused.  A GET_DIRTY that faults after clearing loses no region.
 . "$REPO/tests/guest/lib.sh"
 load_fence

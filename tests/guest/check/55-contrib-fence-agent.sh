@@ -2,7 +2,9 @@
 # stdin, or getopt arguments): metadata is fence-agents XML; status is ON
 # (0) while the devices are open, OFF (2) once fenced with nothing stale
 # below; off fences every device before waiting for the writes below, and
-# fails when one stays there; on reopens; another node is reached over ssh.
+# fails when one stays there; on unfences the fenced ones at the generation
+# it read and leaves a closed one (a migration destination) closed; another
+# node is reached over ssh.
 # Writes are kept below by a shut gate (a suspended dm-linear).
 . "$REPO/tests/guest/lib.sh"
 load_fence
@@ -64,9 +66,12 @@ if dd if=/tmp/w of=/dev/mapper/b bs=4k count=1 oflag=direct status=none 2>/dev/n
 	fail "a write passed a fenced device"
 fi
 
-# on (unfence): reopened, writes pass
-expect_exit 0 run_agent action=on devices=a,b
+# on (unfence): open again, writes pass; a closed device stays closed
+fence_create d "$(nullb_create dest 16)" closed
+expect_exit 0 run_agent action=on devices=a,b,d
 expect_field a state open
+expect_field b state open
+expect_field d state closed
 expect_exit 0 run_agent action=status devices=a,b
 
 # off while a write stays below longer than power_timeout: failure

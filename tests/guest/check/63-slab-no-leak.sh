@@ -45,7 +45,7 @@ for i in $(seq "$CYCLES"); do
 	"$FENCECTL" reopen vm > /dev/null
 	if [ $((i % 5)) = 0 ]; then
 		dmsetup message vm 0 fence $((i + 1))
-		dmsetup message vm 0 reopen
+		dmsetup message vm 0 unfence $((i + 1))
 	fi
 done
 dmsetup remove vm

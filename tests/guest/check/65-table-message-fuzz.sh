@@ -25,6 +25,6 @@ done
 awk -v seed="$seed" '{ gsub(/[(),:]/, " "); t += $5; ta += $7; tr += $9; m += $11; ma += $13; mr += $15; b += $17 }
 	END { printf "table fuzz: seeds %d+: %d tables (%d accepted, %d refused), %d messages (%d accepted, %d refused), %d bad\n",
 		seed, t, ta, tr, m, ma, mr, b }' /tmp/tf.out
-"$FENCECTL" reopen fm --force > /dev/null 2>&1 || true
+open_any fm > /dev/null 2>&1 || true
 dmsetup remove fm
 rmmod dm_fence || fail "module does not unload after fuzzing"

@@ -66,7 +66,7 @@ gate_open g0
 expect_field f0 state fenced
 
 # 6. a remove of the stuck device in progress: other devices still answer
-returns_at_once "reopen" dmsetup message f0 0 reopen
+returns_at_once "unfence" dmsetup message f0 0 unfence 3
 gate_shut g0
 returns_at_once "close" dmsetup message f0 0 close
 dmsetup remove f0 &

@@ -36,7 +36,7 @@ wait_until 10 field_is hostA held 1
 echo "    host A: $("$FENCECTL" status hostA | cut -d: -f2-)"
 say "   host A stops answering; the cluster fences it (generation 2) and starts the VM on host B"
 "$FENCECTL" fence hostA 2 --wait --timeout 5000 > /dev/null
-"$FENCECTL" reopen hostB > /dev/null
+"$FENCECTL" reopen hostB > /dev/null	# B was created closed
 dd if=/tmp/b of=/dev/mapper/hostB bs=4k seek=10 oflag=direct status=none
 wait $a || echo "    host A's held write failed: $(cat /tmp/a.err | head -1)"
 show "$disk"

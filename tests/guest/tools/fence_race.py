@@ -14,7 +14,7 @@ is well defined.
 
 usage: fence_race.py <dm name> <iterations> <seed> <backing> [<blocks>]
 The device must be open with generation 1 at the start of each iteration;
-the script fences it to 2, 3, ...  (it reopens it after each iteration).
+the script fences it to 2, 3, ...  (it unfences it after each iteration).
 
 With RACE_OUTAGE_CMD and RACE_RESTORE_CMD set (e.g. an NFS server that
 stops answering and answers again), each iteration also takes the storage
@@ -196,7 +196,7 @@ def iteration(name, backing, nblocks, it, rng):
         bad.append(f"counts not at rest: {final}")
     if errors == 0:
         bad.append("no write failed after the fence: the test proved nothing")
-    dm("message", name, "0", "reopen")
+    dm("message", name, "0", "unfence", str(gen + 1))
     return not bad, after["stale"]
 
 

@@ -165,10 +165,16 @@ int main(int argc, char **argv)
 				bad++;
 			}
 		}
-		/* keep the device usable: reopen it now and then */
+		/* keep the device usable: reopen or unfence it now and then */
 		if (rnd() % 16 == 0) {
+			struct dm_fence_status st = { .hdr = { sizeof(st), 0, fmaj, fmin } };
 			struct dm_fence_reopen ro = { .hdr = { sizeof(ro), 0, fmaj, fmin } };
 
+			if (!ioctl(ctl, DM_FENCE_IOC_STATUS, &st) &&
+			    st.info.state == DM_FENCE_STATE_FENCED) {
+				ro.hdr.flags = DM_FENCE_REOPEN_UNFENCE | DM_FENCE_REOPEN_FORCE;
+				ro.generation = st.info.generation;
+			}
 			ioctl(ctl, DM_FENCE_IOC_REOPEN, &ro);
 		}
 	}

@@ -185,6 +185,21 @@ int main(int argc, char **argv)
 	  s.generation = i.generation;
 	  expect("FENCE same generation", DM_FENCE_IOC_FENCE, &s, EINVAL); }
 
+	/* reopen and unfence (the device is open) */
+	{ struct dm_fence_info i = status();
+	  struct dm_fence_reopen s = { .hdr = HDR(s, DM_FENCE_REOPEN_UNFENCE), .generation = i.generation };
+	  s.hdr.size = DM_FENCE_REOPEN_SIZE_VER0;
+	  expect("REOPEN UNFENCE in a version 0 struct (no generation)", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.hdr.size = sizeof(s);
+	  s.generation = 0;
+	  expect("REOPEN UNFENCE generation 0", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.generation = (uint64_t)1 << 63;
+	  expect("REOPEN UNFENCE generation 2^63", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.generation = i.generation;
+	  expect("REOPEN UNFENCE of an open device", DM_FENCE_IOC_REOPEN, &s, ESTALE);
+	  s.hdr.flags = 0;
+	  expect("REOPEN generation without UNFENCE", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
+
 	/* commands */
 	{ struct dm_fence_status s = { .hdr = HDR(s, 0) };
 	  expect("unknown command number", _IOWR(DM_FENCE_IOC_MAGIC, 0x3f, struct dm_fence_status), &s, ENOTTY);
