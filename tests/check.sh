@@ -126,6 +126,10 @@ guest_suite() {	# <kver> [VAR=value...]: run it, report every test
 	fi
 	run_suite "$k" check "$@"
 	report_results "$k" "" "$out/results" "$out"
+	if [ -s "$out/kcsan-outside.txt" ]; then
+		echo "$k: $(wc -l < "$out/kcsan-outside.txt") KCSAN report(s) outside dm and dm-fence, not counted (see $out/kcsan-outside.txt):"
+		sed 's/^/    /' "$out/kcsan-outside.txt"
+	fi
 	if ! grep -qx complete "$out/results" 2>/dev/null; then
 		tail -n 30 "$out/console.log" > "$out/tail.log" 2>/dev/null
 		report "$k" guest-finished-all-tests 1 "$out/tail.log"
