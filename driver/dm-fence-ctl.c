@@ -54,28 +54,28 @@ static int fence_ctl_copy_out(void __user *uarg, const void *karg,
  * itself failed (a wait that timed out says what remains), and drops the
  * reference the lookup took.
  */
-static long fence_ctl_reply(struct fence_dev *fd, struct dm_fence_info *info,
+static long fence_ctl_reply(struct fence_dev *fdev, struct dm_fence_info *info,
 			    void __user *uarg, const void *karg, size_t ksize,
 			    u32 usize, int r)
 {
 	int c;
 
-	fence_dev_info(fd, info);
-	fence_dev_put(fd);
+	fence_dev_info(fdev, info);
+	fence_dev_put(fdev);
 	c = fence_ctl_copy_out(uarg, karg, ksize, usize);
 	return r ? r : c;
 }
 
 /* Check the header's flags and find the device, with a reference. */
 static int fence_ctl_lookup(const struct dm_fence_ioc_hdr *hdr, u32 known,
-			    struct fence_dev **fd)
+			    struct fence_dev **fdev)
 {
 	if (hdr->flags & ~known)
 		return -EINVAL;
 	if (hdr->dev_major > MINORMASK >> 8 || hdr->dev_minor > MINORMASK)
 		return -ENXIO;
-	*fd = fence_dev_get(MKDEV(hdr->dev_major, hdr->dev_minor));
-	return *fd ? 0 : -ENXIO;
+	*fdev = fence_dev_get(MKDEV(hdr->dev_major, hdr->dev_minor));
+	return *fdev ? 0 : -ENXIO;
 }
 
 /* A signal ends a wait with EINTR, not a restart: nothing was lost. */
@@ -86,17 +86,17 @@ static int fence_ctl_wait_result(long r)
 	return r < 0 ? r : 0;
 }
 
-/* Wait until done(fd, arg), a time-out (0: none) or a signal. */
-static int fence_ctl_wait(struct fence_dev *fd,
-			  bool (*done)(struct fence_dev *fd, u64 arg), u64 arg,
+/* Wait until done(fdev, arg), a time-out (0: none) or a signal. */
+static int fence_ctl_wait(struct fence_dev *fdev,
+			  bool (*done)(struct fence_dev *fdev, u64 arg), u64 arg,
 			  u32 timeout_ms)
 {
 	long w;
 
 	if (!timeout_ms)
-		return fence_ctl_wait_result(wait_event_interruptible(fd->state_wq,
-								      done(fd, arg)));
-	w = wait_event_interruptible_timeout(fd->state_wq, done(fd, arg),
+		return fence_ctl_wait_result(wait_event_interruptible(fdev->state_wq,
+								      done(fdev, arg)));
+	w = wait_event_interruptible_timeout(fdev->state_wq, done(fdev, arg),
 					     msecs_to_jiffies(timeout_ms));
 	return w ? fence_ctl_wait_result(w) : -ETIMEDOUT;
 }
@@ -104,37 +104,37 @@ static int fence_ctl_wait(struct fence_dev *fd,
 static long fence_ctl_status(void __user *uarg)
 {
 	struct dm_fence_status a;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	u32 usize;
 	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, 0, &fd);
+		r = fence_ctl_lookup(&a.hdr, 0, &fdev);
 	if (r)
 		return r;
-	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, 0);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, 0);
 }
 
 static long fence_ctl_close(void __user *uarg)
 {
 	struct dm_fence_close a;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	u32 usize;
 	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, &fd);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, &fdev);
 	if (r)
 		return r;
-	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false);
-	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
+	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
-static bool fence_ctl_no_stale(struct fence_dev *fd, u64 unused)
+static bool fence_ctl_no_stale(struct fence_dev *fdev, u64 unused)
 {
-	return !fence_dev_stale_inflight(fd);
+	return !fence_dev_stale_inflight(fdev);
 }
 
 /*
@@ -142,16 +142,16 @@ static bool fence_ctl_no_stale(struct fence_dev *fd, u64 unused)
  * flush failed since the drain began (@errors: flush_errors then): the
  * caller learns that at once, not at its time-out.
  */
-static bool fence_ctl_drain_done(struct fence_dev *fd, u64 errors)
+static bool fence_ctl_drain_done(struct fence_dev *fdev, u64 errors)
 {
-	return READ_ONCE(fd->state) != FENCE_CLOSING ||
-		fence_dev_flush_errors(fd) != errors;
+	return READ_ONCE(fdev->state) != FENCE_CLOSING ||
+		fence_dev_flush_errors(fdev) != errors;
 }
 
 static long fence_ctl_drain(void __user *uarg)
 {
 	struct dm_fence_drain a;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	u64 errors;
 	u32 usize;
 	int r;
@@ -160,25 +160,25 @@ static long fence_ctl_drain(void __user *uarg)
 	if (!r && a.reserved)
 		r = -EINVAL;
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DRAIN_FLAGS, &fd);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DRAIN_FLAGS, &fdev);
 	if (r)
 		return r;
 
-	errors = fence_dev_flush_errors(fd);
-	r = fence_dev_close(fd, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true);
+	errors = fence_dev_flush_errors(fdev);
+	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true);
 	if (!r)
-		r = fence_ctl_wait(fd, fence_ctl_drain_done, errors, a.timeout_ms);
-	if (!r && READ_ONCE(fd->state) == FENCE_CLOSING)
+		r = fence_ctl_wait(fdev, fence_ctl_drain_done, errors, a.timeout_ms);
+	if (!r && READ_ONCE(fdev->state) == FENCE_CLOSING)
 		r = -EIO;	/* the closing flush failed */
-	else if (!r && READ_ONCE(fd->state) != FENCE_CLOSED)
+	else if (!r && READ_ONCE(fdev->state) != FENCE_CLOSED)
 		r = -EBUSY;	/* reopened or fenced meanwhile */
-	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 static long fence_ctl_reopen(void __user *uarg)
 {
 	struct dm_fence_reopen a;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	bool unfence;
 	u32 usize;
 	int r;
@@ -194,18 +194,18 @@ static long fence_ctl_reopen(void __user *uarg)
 		return -EINVAL;
 	if (!unfence && a.generation)
 		return -EINVAL;
-	r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fd);
+	r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fdev);
 	if (r)
 		return r;
-	r = fence_dev_open(fd, unfence, a.generation,
+	r = fence_dev_open(fdev, unfence, a.generation,
 			   a.hdr.flags & DM_FENCE_REOPEN_FORCE);
-	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 static long fence_ctl_fence(void __user *uarg)
 {
 	struct dm_fence_fence a;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	u32 usize;
 	int r;
 
@@ -214,14 +214,14 @@ static long fence_ctl_fence(void __user *uarg)
 		   a.generation > DM_FENCE_MAX_GENERATION))
 		r = -EINVAL;
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_FENCE_FLAGS, &fd);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_FENCE_FLAGS, &fdev);
 	if (r)
 		return r;
 
-	r = fence_dev_fence(fd, a.generation);
+	r = fence_dev_fence(fdev, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
-		r = fence_ctl_wait(fd, fence_ctl_no_stale, 0, a.timeout_ms);
-	return fence_ctl_reply(fd, &a.info, uarg, &a, sizeof(a), usize, r);
+		r = fence_ctl_wait(fdev, fence_ctl_no_stale, 0, a.timeout_ms);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 
 /*
@@ -230,12 +230,12 @@ static long fence_ctl_fence(void __user *uarg)
  * grows the device for the sem).  A grow copies every bit, so chunks on
  * both sides of it make one consistent fetch.
  */
-static void fence_ctl_restore(struct fence_dev *fd, u64 start, u64 n,
+static void fence_ctl_restore(struct fence_dev *fdev, u64 start, u64 n,
 			      const u64 *kbuf)
 {
-	down_read(&fd->bitmap_sem);
-	fence_bitmap_restore(&fd->bitmap, start, n, kbuf);
-	up_read(&fd->bitmap_sem);
+	down_read(&fdev->bitmap_sem);
+	fence_bitmap_restore(&fdev->bitmap, start, n, kbuf);
+	up_read(&fdev->bitmap_sem);
 }
 
 /*
@@ -244,7 +244,7 @@ static void fence_ctl_restore(struct fence_dev *fd, u64 start, u64 n,
  * back from the caller's buffer; where that fails too, the whole chunk is
  * marked dirty (a false positive costs a copy, a lost bit loses data).
  */
-static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
+static void fence_ctl_undo_clear(struct fence_dev *fdev, u64 start, u64 done,
 				 u64 __user *ubuf, u64 *kbuf)
 {
 	u64 n, words;
@@ -253,11 +253,11 @@ static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
 		n = min_t(u64, done, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
 		if (copy_from_user(kbuf, ubuf, words * sizeof(u64))) {
-			down_read(&fd->bitmap_sem);
-			fence_bitmap_set_all(&fd->bitmap, start, n);
-			up_read(&fd->bitmap_sem);
+			down_read(&fdev->bitmap_sem);
+			fence_bitmap_set_all(&fdev->bitmap, start, n);
+			up_read(&fdev->bitmap_sem);
 		} else {
-			fence_ctl_restore(fd, start, n, kbuf);
+			fence_ctl_restore(fdev, start, n, kbuf);
 		}
 		ubuf += words;
 		start += n;
@@ -266,7 +266,7 @@ static void fence_ctl_undo_clear(struct fence_dev *fd, u64 start, u64 done,
 }
 
 /* Copy the window chunk by chunk; on failure no cleared bit is lost. */
-static int fence_ctl_copy_dirty(struct fence_dev *fd,
+static int fence_ctl_copy_dirty(struct fence_dev *fdev,
 				struct dm_fence_get_dirty *a, u64 *kbuf)
 {
 	u64 __user *ubuf = u64_to_user_ptr(a->bitmap_ptr);
@@ -278,14 +278,14 @@ static int fence_ctl_copy_dirty(struct fence_dev *fd,
 	while (left) {
 		n = min_t(u64, left, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
-		down_read(&fd->bitmap_sem);
-		a->dirty += fence_bitmap_fetch(&fd->bitmap, start, n, kbuf,
+		down_read(&fdev->bitmap_sem);
+		a->dirty += fence_bitmap_fetch(&fdev->bitmap, start, n, kbuf,
 					       clear);
-		up_read(&fd->bitmap_sem);
+		up_read(&fdev->bitmap_sem);
 		if (copy_to_user(ubuf + (start - a->start) / 64, kbuf,
 				 words * sizeof(u64))) {
 			if (clear)
-				fence_ctl_restore(fd, start, n, kbuf);
+				fence_ctl_restore(fdev, start, n, kbuf);
 			r = -EFAULT;
 			break;
 		}
@@ -298,14 +298,14 @@ static int fence_ctl_copy_dirty(struct fence_dev *fd,
 		cond_resched();
 	}
 	if (r && clear)
-		fence_ctl_undo_clear(fd, a->start, start - a->start, ubuf, kbuf);
+		fence_ctl_undo_clear(fdev, a->start, start - a->start, ubuf, kbuf);
 	return r;
 }
 
 static long fence_ctl_get_dirty(void __user *uarg)
 {
 	struct dm_fence_get_dirty a;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	u64 *kbuf, nr_regions;
 	u32 usize;
 	int r;
@@ -314,14 +314,14 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	if (!r && (a.reserved[0] || a.reserved[1]))
 		r = -EINVAL;
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DIRTY_FLAGS, &fd);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DIRTY_FLAGS, &fdev);
 	if (r)
 		return r;
 
 	/* a reload may grow the device meanwhile, never shrink it */
-	down_read(&fd->bitmap_sem);
-	nr_regions = fd->bitmap.nr_regions;
-	up_read(&fd->bitmap_sem);
+	down_read(&fdev->bitmap_sem);
+	nr_regions = fdev->bitmap.nr_regions;
+	up_read(&fdev->bitmap_sem);
 	r = -EINVAL;
 	if (!a.count || a.start % 64 || a.start >= nr_regions ||
 	    a.count > nr_regions - a.start ||
@@ -331,16 +331,16 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	kbuf = kmalloc(FENCE_CTL_CHUNK, GFP_KERNEL);
 	if (!kbuf)
 		goto out;
-	r = fence_ctl_copy_dirty(fd, &a, kbuf);
+	r = fence_ctl_copy_dirty(fdev, &a, kbuf);
 	if (!r) {
 		r = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
 		if (r && (a.hdr.flags & DM_FENCE_DIRTY_CLEAR))
-			fence_ctl_undo_clear(fd, a.start, a.count,
+			fence_ctl_undo_clear(fdev, a.start, a.count,
 					     u64_to_user_ptr(a.bitmap_ptr), kbuf);
 	}
 	kfree(kbuf);
 out:
-	fence_dev_put(fd);
+	fence_dev_put(fdev);
 	return r;
 }
 

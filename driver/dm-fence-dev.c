@@ -8,7 +8,7 @@
  *
  * Writes are counted per epoch (see struct fence_epoch).  The hot path only
  * touches the live epoch's per-CPU counter; everything that changes the
- * state takes fd->lock, unpublishes the live epoch and waits for an RCU
+ * state takes fdev->lock, unpublishes the live epoch and waits for an RCU
  * grace period before it returns, so that when a close or fence message
  * returns no CPU can still let a write pass without seeing the new state.
  *
@@ -71,17 +71,17 @@ void fence_dev_caches_exit(void)
 }
 
 /*
- * State changes are made under fd->lock; map() of a read on a fence_reads
+ * State changes are made under fdev->lock; map() of a read on a fence_reads
  * table, DRAIN's wait and the orphan check read the state without it
  * (READ_ONCE), so every change is one marked store.
  */
-static void fence_set_state(struct fence_dev *fd, enum fence_state state)
+static void fence_set_state(struct fence_dev *fdev, enum fence_state state)
 {
-	lockdep_assert_held(&fd->lock);
-	WRITE_ONCE(fd->state, state);
+	lockdep_assert_held(&fdev->lock);
+	WRITE_ONCE(fdev->state, state);
 }
 
-static struct fence_epoch *fence_epoch_alloc(struct fence_dev *fd,
+static struct fence_epoch *fence_epoch_alloc(struct fence_dev *fdev,
 					     u64 generation)
 {
 	struct fence_epoch *ep = kmem_cache_zalloc(fence_epoch_cache, GFP_KERNEL);
@@ -94,7 +94,7 @@ static struct fence_epoch *fence_epoch_alloc(struct fence_dev *fd,
 		return NULL;
 	}
 	ep->generation = generation;
-	ep->fd = fd;
+	ep->fdev = fdev;
 	INIT_LIST_HEAD(&ep->list);
 	return ep;
 }
@@ -114,21 +114,21 @@ static void fence_epoch_free_rcu(struct rcu_head *rcu)
 static void fence_epoch_check(struct fence_epoch *ep)
 {
 	if (fence_epoch_drained(ep))
-		queue_work(system_long_wq, &ep->fd->drain_work);
+		queue_work(system_long_wq, &ep->fdev->drain_work);
 }
 
 /*
- * Called with fd->lock held: take the live epoch off the fast path.  The
+ * Called with fdev->lock held: take the live epoch off the fast path.  The
  * caller must call fence_epoch_retire() on the result, after unlocking.
  */
-static struct fence_epoch *fence_unpublish(struct fence_dev *fd)
+static struct fence_epoch *fence_unpublish(struct fence_dev *fdev)
 {
 	struct fence_epoch *ep;
 
-	ep = rcu_dereference_protected(fd->live, lockdep_is_held(&fd->lock));
+	ep = rcu_dereference_protected(fdev->live, lockdep_is_held(&fdev->lock));
 	if (ep) {
-		rcu_assign_pointer(fd->live, NULL);
-		list_add_tail(&ep->list, &fd->retired);
+		rcu_assign_pointer(fdev->live, NULL);
+		list_add_tail(&ep->list, &fdev->retired);
 	}
 	return ep;
 }
@@ -143,7 +143,7 @@ static struct fence_epoch *fence_unpublish(struct fence_dev *fd)
  */
 static void fence_epoch_retire(struct fence_epoch *ep)
 {
-	struct fence_dev *fd = ep->fd;
+	struct fence_dev *fdev = ep->fdev;
 
 	/*
 	 * Expedited, as dm core does when it swaps tables: a close or fence
@@ -158,10 +158,10 @@ static void fence_epoch_retire(struct fence_epoch *ep)
 	 * The last end_io() may have seen the epoch drained before we got
 	 * here: the drain work frees it only once we no longer touch it.
 	 */
-	spin_lock_irq(&fd->lock);
+	spin_lock_irq(&fdev->lock);
 	ep->retire_done = true;
-	spin_unlock_irq(&fd->lock);
-	queue_work(system_long_wq, &fd->drain_work);
+	spin_unlock_irq(&fdev->lock);
+	queue_work(system_long_wq, &fdev->drain_work);
 }
 
 static bool fence_bdev_listed(struct block_device **bdevs, unsigned int n,
@@ -180,28 +180,28 @@ static bool fence_bdev_listed(struct block_device **bdevs, unsigned int n,
  * device, each with a reference (the tables may go while we flush), and the
  * orphans, moved to @orphans.  Returns how many are in *bdevs, or -ENOMEM.
  */
-static int fence_flush_collect(struct fence_dev *fd, struct block_device ***bdevs,
+static int fence_flush_collect(struct fence_dev *fdev, struct block_device ***bdevs,
 			       struct list_head *orphans)
 {
 	struct fence_c *fc;
 	unsigned int n = 0, max = 0;
 
-	mutex_lock(&fd->target_mutex);
-	list_for_each_entry(fc, &fd->targets, fd_list)
+	mutex_lock(&fdev->target_mutex);
+	list_for_each_entry(fc, &fdev->targets, fd_list)
 		max++;
 	*bdevs = kmalloc_array(max ?: 1, sizeof(**bdevs), GFP_KERNEL);
 	if (!*bdevs) {
-		mutex_unlock(&fd->target_mutex);
+		mutex_unlock(&fdev->target_mutex);
 		return -ENOMEM;
 	}
-	list_for_each_entry(fc, &fd->targets, fd_list) {
+	list_for_each_entry(fc, &fdev->targets, fd_list) {
 		if (fence_bdev_listed(*bdevs, n, fc->dev->bdev))
 			continue;
 		get_device(&fc->dev->bdev->bd_device);
 		(*bdevs)[n++] = fc->dev->bdev;
 	}
-	list_splice_init(&fd->orphans, orphans);
-	mutex_unlock(&fd->target_mutex);
+	list_splice_init(&fdev->orphans, orphans);
+	mutex_unlock(&fdev->target_mutex);
 	return n;
 }
 
@@ -220,14 +220,14 @@ static void fence_orphans_free(struct list_head *orphans)
  * Flush every backing device that writes of the closed epochs went to: the
  * tables' and the orphans'.  Orphans are let go only once flushed.
  */
-static int fence_flush_backing(struct fence_dev *fd)
+static int fence_flush_backing(struct fence_dev *fdev)
 {
 	struct block_device **bdevs;
 	struct fence_orphan *o;
 	LIST_HEAD(orphans);
 	int n, i, r = 0, err;
 
-	n = fence_flush_collect(fd, &bdevs, &orphans);
+	n = fence_flush_collect(fdev, &bdevs, &orphans);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
@@ -243,9 +243,9 @@ static int fence_flush_backing(struct fence_dev *fd)
 			r = err;
 	}
 	if (r) {
-		mutex_lock(&fd->target_mutex);
-		list_splice(&orphans, &fd->orphans);
-		mutex_unlock(&fd->target_mutex);
+		mutex_lock(&fdev->target_mutex);
+		list_splice(&orphans, &fdev->orphans);
+		mutex_unlock(&fdev->target_mutex);
 	} else {
 		fence_orphans_free(&orphans);
 	}
@@ -259,35 +259,35 @@ static int fence_flush_backing(struct fence_dev *fd)
  * uevents of one device go out one at a time and the last one a listener
  * sees is the state the device is in.
  */
-static void fence_raise_event(struct fence_dev *fd)
+static void fence_raise_event(struct fence_dev *fdev)
 {
 	char state[32], generation[48];
 	char *envp[3];
 	struct gendisk *disk;
 	struct fence_c *fc;
 
-	wake_up_all(&fd->state_wq);
+	wake_up_all(&fdev->state_wq);
 
-	mutex_lock(&fd->target_mutex);
+	mutex_lock(&fdev->target_mutex);
 	/* Only the live table has an event callback; the others ignore it. */
-	list_for_each_entry(fc, &fd->targets, fd_list)
+	list_for_each_entry(fc, &fdev->targets, fd_list)
 		dm_table_event(fc->ti->table);
 	/* every table of the device is of the same mapped device */
-	fc = list_first_entry_or_null(&fd->targets, struct fence_c, fd_list);
+	fc = list_first_entry_or_null(&fdev->targets, struct fence_c, fd_list);
 	if (fc) {
-		spin_lock_irq(&fd->lock);
+		spin_lock_irq(&fdev->lock);
 		snprintf(state, sizeof(state), "DM_FENCE_STATE=%s",
-			 fence_state_name(fd->state));
+			 fence_state_name(fdev->state));
 		snprintf(generation, sizeof(generation),
-			 "DM_FENCE_GENERATION=%llu", fd->generation);
-		spin_unlock_irq(&fd->lock);
+			 "DM_FENCE_GENERATION=%llu", fdev->generation);
+		spin_unlock_irq(&fdev->lock);
 		envp[0] = state;
 		envp[1] = generation;
 		envp[2] = NULL;
 		disk = dm_disk(dm_table_get_md(fc->ti->table));
 		kobject_uevent_env(&disk_to_dev(disk)->kobj, KOBJ_CHANGE, envp);
 	}
-	mutex_unlock(&fd->target_mutex);
+	mutex_unlock(&fdev->target_mutex);
 }
 
 /*
@@ -297,12 +297,12 @@ static void fence_raise_event(struct fence_dev *fd)
  */
 static void fence_drain_work(struct work_struct *work)
 {
-	struct fence_dev *fd = container_of(work, struct fence_dev, drain_work);
+	struct fence_dev *fdev = container_of(work, struct fence_dev, drain_work);
 	struct fence_epoch *ep, *tmp;
 	bool flush;
 
-	spin_lock_irq(&fd->lock);
-	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
+	spin_lock_irq(&fdev->lock);
+	list_for_each_entry_safe(ep, tmp, &fdev->retired, list) {
 		if (!ep->retire_done)
 			continue;
 		/*
@@ -317,15 +317,15 @@ static void fence_drain_work(struct work_struct *work)
 			call_rcu(&ep->rcu, fence_epoch_free_rcu);
 		}
 	}
-	flush = fd->state == FENCE_CLOSING && list_empty(&fd->retired) &&
-		!fd->flushing;
+	flush = fdev->state == FENCE_CLOSING && list_empty(&fdev->retired) &&
+		!fdev->flushing;
 	if (flush)
-		fd->flushing = true;
-	spin_unlock_irq(&fd->lock);
+		fdev->flushing = true;
+	spin_unlock_irq(&fdev->lock);
 	/* stale_inflight may have reached 0: FENCE with wait looks */
-	wake_up_all(&fd->state_wq);
+	wake_up_all(&fdev->state_wq);
 	if (flush)
-		queue_work(system_long_wq, &fd->flush_work);
+		queue_work(system_long_wq, &fdev->flush_work);
 }
 
 /*
@@ -335,46 +335,46 @@ static void fence_drain_work(struct work_struct *work)
  */
 static void fence_flush_work(struct work_struct *work)
 {
-	struct fence_dev *fd = container_of(work, struct fence_dev, flush_work);
+	struct fence_dev *fdev = container_of(work, struct fence_dev, flush_work);
 	bool closed = false, again;
 	unsigned int seq;
 	int r;
 
-	spin_lock_irq(&fd->lock);
-	seq = fd->close_seq;
-	fd->flush_again = false;
-	spin_unlock_irq(&fd->lock);
+	spin_lock_irq(&fdev->lock);
+	seq = fdev->close_seq;
+	fdev->flush_again = false;
+	spin_unlock_irq(&fdev->lock);
 
-	r = fence_flush_backing(fd);
+	r = fence_flush_backing(fdev);
 
-	spin_lock_irq(&fd->lock);
-	fd->flushing = false;
+	spin_lock_irq(&fdev->lock);
+	fdev->flushing = false;
 	if (r)
-		fd->flush_errors++;
+		fdev->flush_errors++;
 	/* closed again (or a retry asked for) while we flushed: flush again */
-	again = fd->flush_again || fd->close_seq != seq;
-	if (!r && !again && fd->state == FENCE_CLOSING &&
-	    list_empty(&fd->retired)) {
-		fence_set_state(fd, FENCE_CLOSED);
+	again = fdev->flush_again || fdev->close_seq != seq;
+	if (!r && !again && fdev->state == FENCE_CLOSING &&
+	    list_empty(&fdev->retired)) {
+		fence_set_state(fdev, FENCE_CLOSED);
 		closed = true;
 	}
-	spin_unlock_irq(&fd->lock);
+	spin_unlock_irq(&fdev->lock);
 
 	if (r)
 		DMERR("%d:%d: flush after close failed (%d), still closing",
-		      MAJOR(fd->devt), MINOR(fd->devt), r);
+		      MAJOR(fdev->devt), MINOR(fdev->devt), r);
 	if (again)
-		queue_work(system_long_wq, &fd->drain_work);
+		queue_work(system_long_wq, &fdev->drain_work);
 	if (closed)
-		fence_raise_event(fd);
+		fence_raise_event(fdev);
 	else
 		/* DRAIN returns at once when the flush failed */
-		wake_up_all(&fd->state_wq);
+		wake_up_all(&fdev->state_wq);
 }
 
 /*
  * Dispatch the writes that reopen released, in their order.  They are
- * counted in the new epoch.  One at a time off fd->to_submit: a submission
+ * counted in the new epoch.  One at a time off fdev->to_submit: a submission
  * may wait for the disk (for a tag, say), and a fence that comes meanwhile
  * must find every write not yet dispatched there, to fail it.  The one we
  * took is counted as below (stale_inflight), as a write that passed map()
@@ -382,64 +382,64 @@ static void fence_flush_work(struct work_struct *work)
  */
 static void fence_submit_work(struct work_struct *work)
 {
-	struct fence_dev *fd = container_of(work, struct fence_dev, submit_work);
+	struct fence_dev *fdev = container_of(work, struct fence_dev, submit_work);
 	struct bio *bio;
 
 	for (;;) {
-		spin_lock_irq(&fd->lock);
-		bio = bio_list_pop(&fd->to_submit);
-		spin_unlock_irq(&fd->lock);
+		spin_lock_irq(&fdev->lock);
+		bio = bio_list_pop(&fdev->to_submit);
+		spin_unlock_irq(&fdev->lock);
 		if (!bio)
 			break;
 		dm_submit_bio_remap(bio, NULL);
 	}
 }
 
-static void fence_fail_bios(struct fence_dev *fd, struct bio_list *bios)
+static void fence_fail_bios(struct fence_dev *fdev, struct bio_list *bios)
 {
 	struct bio *bio;
 
 	while ((bio = bio_list_pop(bios))) {
-		atomic64_inc(&fd->failed_writes);
+		atomic64_inc(&fdev->failed_writes);
 		bio_io_error(bio);
 	}
 }
 
 /*
  * The slow path of a write, taken when the device is not open (or was not
- * when the fast path looked).  Decides under fd->lock, the lock that close,
+ * when the fast path looked).  Decides under fdev->lock, the lock that close,
  * reopen and fence take, so a write can never be queued behind a state
  * change that has already walked the hold queue.
  */
-int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
+int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending)
 {
 	struct fence_epoch *ep;
 	unsigned long flags;
 	int r;
 
-	spin_lock_irqsave(&fd->lock, flags);
-	switch (fd->state) {
+	spin_lock_irqsave(&fdev->lock, flags);
+	switch (fdev->state) {
 	case FENCE_OPEN:
 		/* reopened since the fast path looked */
-		ep = rcu_dereference_protected(fd->live,
-					       lockdep_is_held(&fd->lock));
+		ep = rcu_dereference_protected(fdev->live,
+					       lockdep_is_held(&fdev->lock));
 		this_cpu_inc(*ep->inflight);
 		pb->ep = ep;
-		fence_pb_mark(fd, pb);
+		fence_pb_mark(fdev, pb);
 		r = DM_MAPIO_REMAPPED;
 		break;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
-		if (fd->suspending && !fd->suspend_noflush) {
+		if (fdev->suspending && !fdev->suspend_noflush) {
 			/* a flushing suspend waits for us: never hold now */
-			atomic64_inc(&fd->failed_writes);
+			atomic64_inc(&fdev->failed_writes);
 			r = DM_MAPIO_KILL;
-		} else if (fd->suspending && noflush_suspending) {
+		} else if (fdev->suspending && noflush_suspending) {
 			/* dm core keeps it and maps it again after resume */
 			r = DM_MAPIO_REQUEUE;
-		} else if (fd->close_fail) {
-			atomic64_inc(&fd->failed_writes);
+		} else if (fdev->close_fail) {
+			atomic64_inc(&fdev->failed_writes);
 			r = DM_MAPIO_KILL;
 		} else {
 			/*
@@ -448,17 +448,17 @@ int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
 			 * requeued writes back before it undoes presuspend):
 			 * hold.  A requeue now would end in EIO.
 			 */
-			bio_list_add(&fd->held, bio);
-			fd->nr_held++;
+			bio_list_add(&fdev->held, bio);
+			fdev->nr_held++;
 			r = DM_MAPIO_SUBMITTED;
 		}
 		break;
 	default:
-		atomic64_inc(&fd->failed_writes);
+		atomic64_inc(&fdev->failed_writes);
 		r = DM_MAPIO_KILL;
 		break;
 	}
-	spin_unlock_irqrestore(&fd->lock, flags);
+	spin_unlock_irqrestore(&fdev->lock, flags);
 	return r;
 }
 
@@ -467,20 +467,20 @@ int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
  * are marked again before the completion is visible above, so a fetch that
  * cleared them while it was in flight cannot lose it.
  */
-void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb)
+void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb)
 {
 	struct fence_epoch *ep = pb->ep;
 
-	fence_pb_mark(fd, pb);
+	fence_pb_mark(fdev, pb);
 	rcu_read_lock();
 	/*
 	 * Counted late before it leaves stale_inflight: whoever sees that
 	 * reach zero (or the drain it reports) sees the final count.
 	 */
-	if (unlikely(ep->generation < READ_ONCE(fd->generation)))
-		atomic64_inc(&fd->late_completions);
+	if (unlikely(ep->generation < READ_ONCE(fdev->generation)))
+		atomic64_inc(&fdev->late_completions);
 	if (unlikely(fence_epoch_put(ep)))
-		queue_work(system_long_wq, &fd->drain_work);
+		queue_work(system_long_wq, &fdev->drain_work);
 	rcu_read_unlock();
 }
 
@@ -489,115 +489,115 @@ void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb)
  * @if_open (the DRAIN ioctl), a device already closing or closed keeps its
  * hold-or-fail mode.
  */
-int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open)
+int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open)
 {
 	struct bio_list to_fail = BIO_EMPTY_LIST;
 	struct fence_epoch *ep = NULL;
 	bool retry = false;
 	int r = 0;
 
-	mutex_lock(&fd->msg_mutex);
-	spin_lock_irq(&fd->lock);
-	switch (fd->state) {
+	mutex_lock(&fdev->msg_mutex);
+	spin_lock_irq(&fdev->lock);
+	switch (fdev->state) {
 	case FENCE_OPEN:
-		ep = fence_unpublish(fd);
-		fence_set_state(fd, FENCE_CLOSING);
-		fd->close_seq++;
-		fd->close_fail = fail;
+		ep = fence_unpublish(fdev);
+		fence_set_state(fdev, FENCE_CLOSING);
+		fdev->close_seq++;
+		fdev->close_fail = fail;
 		break;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
-		retry = fd->state == FENCE_CLOSING;
+		retry = fdev->state == FENCE_CLOSING;
 		/* a flush under way may predate what it should cover */
-		if (retry && fd->flushing)
-			fd->flush_again = true;
+		if (retry && fdev->flushing)
+			fdev->flush_again = true;
 		if (if_open)
 			break;
 		/*
 		 * 'close fail' on a closed device gives up on the writes it
 		 * holds: the way out for processes stuck waiting on them.
 		 */
-		fd->close_fail = fail;
+		fdev->close_fail = fail;
 		if (fail) {
-			bio_list_merge(&to_fail, &fd->held);
-			bio_list_init(&fd->held);
-			fd->nr_held = 0;
+			bio_list_merge(&to_fail, &fdev->held);
+			bio_list_init(&fdev->held);
+			fdev->nr_held = 0;
 		}
 		break;
 	case FENCE_FENCED:
 		r = -EBUSY;
 		break;
 	}
-	spin_unlock_irq(&fd->lock);
+	spin_unlock_irq(&fdev->lock);
 
 	if (r)
 		DMERR("%d:%d: close refused: device is fenced",
-		      MAJOR(fd->devt), MINOR(fd->devt));
-	fence_fail_bios(fd, &to_fail);
+		      MAJOR(fdev->devt), MINOR(fdev->devt));
+	fence_fail_bios(fdev, &to_fail);
 	if (ep)
 		fence_epoch_retire(ep);
 	else if (retry)
 		/* a flush that failed is retried by closing again */
-		queue_work(system_long_wq, &fd->drain_work);
-	mutex_unlock(&fd->msg_mutex);
+		queue_work(system_long_wq, &fdev->drain_work);
+	mutex_unlock(&fdev->msg_mutex);
 	if (ep)
-		fence_raise_event(fd);
+		fence_raise_event(fdev);
 	return r;
 }
 
 /* Are writes of an older generation than the current one still below? */
-static u64 fence_stale_inflight_locked(struct fence_dev *fd)
+static u64 fence_stale_inflight_locked(struct fence_dev *fdev)
 {
 	struct fence_epoch *ep;
 	u64 n = 0;
 
-	list_for_each_entry(ep, &fd->retired, list)
-		if (ep->generation < fd->generation)
+	list_for_each_entry(ep, &fdev->retired, list)
+		if (ep->generation < fdev->generation)
 			n += fence_epoch_sum(ep);
 	return n;
 }
 
-u64 fence_dev_stale_inflight(struct fence_dev *fd)
+u64 fence_dev_stale_inflight(struct fence_dev *fdev)
 {
 	u64 n;
 
-	spin_lock_irq(&fd->lock);
-	n = fence_stale_inflight_locked(fd);
-	spin_unlock_irq(&fd->lock);
+	spin_lock_irq(&fdev->lock);
+	n = fence_stale_inflight_locked(fdev);
+	spin_unlock_irq(&fdev->lock);
 	return n;
 }
 
 /*
- * Under fd->lock: open with @ep as the live epoch.  Held writes are stamped
+ * Under fdev->lock: open with @ep as the live epoch.  Held writes are stamped
  * with the current generation and counted in the new epoch before it is
  * published, then handed to submit_work in arrival order.  Returns how
  * many there are.
  */
-static unsigned long fence_open_locked(struct fence_dev *fd,
+static unsigned long fence_open_locked(struct fence_dev *fdev,
 				       struct fence_epoch *ep)
 {
-	unsigned long n = fd->nr_held;
+	unsigned long n = fdev->nr_held;
 	struct fence_pb *pb;
 	struct bio *bio;
 
-	ep->generation = fd->generation;
-	bio_list_for_each(bio, &fd->held) {
+	ep->generation = fdev->generation;
+	bio_list_for_each(bio, &fdev->held) {
 		pb = dm_per_bio_data(bio, sizeof(*pb));
 		pb->ep = ep;
-		fence_pb_mark(fd, pb);
+		fence_pb_mark(fdev, pb);
 	}
-	bio_list_merge(&fd->to_submit, &fd->held);
-	bio_list_init(&fd->held);
+	bio_list_merge(&fdev->to_submit, &fdev->held);
+	bio_list_init(&fdev->held);
 	this_cpu_add(*ep->inflight, n);
-	fd->nr_held = 0;
-	fd->close_fail = false;
-	fence_set_state(fd, FENCE_OPEN);
-	rcu_assign_pointer(fd->live, ep);
+	fdev->nr_held = 0;
+	fdev->close_fail = false;
+	fence_set_state(fdev, FENCE_OPEN);
+	rcu_assign_pointer(fdev->live, ep);
 	return n;
 }
 
 /*
- * Under fd->lock: may this reopen or unfence open the device?  Both are
+ * Under fdev->lock: may this reopen or unfence open the device?  Both are
  * compare-and-swap: each names the state it expects, so that a tool that
  * read the status cannot undo a fence that landed meanwhile.  'reopen'
  * only leaves closing/closed; 'unfence <G>' only leaves fenced, only at
@@ -605,25 +605,25 @@ static unsigned long fence_open_locked(struct fence_dev *fd,
  * stale write could still overwrite newer data) unless forced.
  * Returns 1 when the device is already where the call leads.
  */
-static int fence_may_open(struct fence_dev *fd, bool unfence, u64 generation,
+static int fence_may_open(struct fence_dev *fdev, bool unfence, u64 generation,
 			  bool force, u64 *stale)
 {
-	switch (fd->state) {
+	switch (fdev->state) {
 	case FENCE_OPEN:
 		return unfence ? -ESTALE : 1;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
 		return unfence ? -ESTALE : 0;
 	case FENCE_FENCED:
-		if (!unfence || generation != fd->generation)
+		if (!unfence || generation != fdev->generation)
 			return -ESTALE;
-		*stale = fence_stale_inflight_locked(fd);
+		*stale = fence_stale_inflight_locked(fdev);
 		return *stale && !force ? -EBUSY : 0;
 	}
 	return -EINVAL;
 }
 
-static void fence_open_refused(struct fence_dev *fd, int r, bool unfence,
+static void fence_open_refused(struct fence_dev *fdev, int r, bool unfence,
 			       u64 generation, enum fence_state state,
 			       u64 cur, u64 stale)
 {
@@ -631,16 +631,16 @@ static void fence_open_refused(struct fence_dev *fd, int r, bool unfence,
 
 	if (r == -EBUSY)
 		DMERR("%d:%d: %s refused: %llu write(s) of an older generation still below",
-		      MAJOR(fd->devt), MINOR(fd->devt), what, stale);
+		      MAJOR(fdev->devt), MINOR(fdev->devt), what, stale);
 	else if (unfence && state == FENCE_FENCED)
 		DMERR("%d:%d: unfence %llu refused: the device is fenced at generation %llu",
-		      MAJOR(fd->devt), MINOR(fd->devt), generation, cur);
+		      MAJOR(fdev->devt), MINOR(fdev->devt), generation, cur);
 	else if (unfence)
 		DMERR("%d:%d: unfence refused: the device is %s, not fenced",
-		      MAJOR(fd->devt), MINOR(fd->devt), fence_state_name(state));
+		      MAJOR(fdev->devt), MINOR(fdev->devt), fence_state_name(state));
 	else
 		DMERR("%d:%d: reopen refused: fenced at generation %llu (unfence %llu opens it)",
-		      MAJOR(fd->devt), MINOR(fd->devt), cur, cur);
+		      MAJOR(fdev->devt), MINOR(fdev->devt), cur, cur);
 }
 
 /*
@@ -648,7 +648,7 @@ static void fence_open_refused(struct fence_dev *fd, int r, bool unfence,
  * fence_may_open().  ESTALE: the device is not in the state the call
  * expects.
  */
-int fence_dev_open(struct fence_dev *fd, bool unfence, u64 generation,
+int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 		   bool force)
 {
 	enum fence_state state;
@@ -657,41 +657,41 @@ int fence_dev_open(struct fence_dev *fd, bool unfence, u64 generation,
 	u64 stale = 0, cur;
 	int r;
 
-	mutex_lock(&fd->msg_mutex);
-	ep = fence_epoch_alloc(fd, 0);
+	mutex_lock(&fdev->msg_mutex);
+	ep = fence_epoch_alloc(fdev, 0);
 	if (!ep) {
-		mutex_unlock(&fd->msg_mutex);
+		mutex_unlock(&fdev->msg_mutex);
 		return -ENOMEM;
 	}
 
-	spin_lock_irq(&fd->lock);
-	state = fd->state;
-	cur = fd->generation;
-	r = fence_may_open(fd, unfence, generation, force, &stale);
+	spin_lock_irq(&fdev->lock);
+	state = fdev->state;
+	cur = fdev->generation;
+	r = fence_may_open(fdev, unfence, generation, force, &stale);
 	if (!r) {
-		submit = fence_open_locked(fd, ep);
+		submit = fence_open_locked(fdev, ep);
 		ep = NULL;
 	}
-	spin_unlock_irq(&fd->lock);
+	spin_unlock_irq(&fdev->lock);
 
 	if (ep)
 		fence_epoch_free(ep);
 	if (r < 0)
-		fence_open_refused(fd, r, unfence, generation, state, cur, stale);
+		fence_open_refused(fdev, r, unfence, generation, state, cur, stale);
 
 	/*
 	 * Not from here: we run under the table's SRCU read lock, and a
 	 * submission may wait for the disk (as dm-delay, hand them over).
 	 */
 	if (submit)
-		queue_work(system_long_wq, &fd->submit_work);
-	mutex_unlock(&fd->msg_mutex);
+		queue_work(system_long_wq, &fdev->submit_work);
+	mutex_unlock(&fdev->msg_mutex);
 	if (!r)
-		fence_raise_event(fd);
+		fence_raise_event(fdev);
 	return r < 0 ? r : 0;
 }
 
-int fence_dev_fence(struct fence_dev *fd, u64 generation)
+int fence_dev_fence(struct fence_dev *fdev, u64 generation)
 {
 	struct bio_list to_fail = BIO_EMPTY_LIST;
 	struct fence_epoch *ep = NULL;
@@ -700,42 +700,42 @@ int fence_dev_fence(struct fence_dev *fd, u64 generation)
 	u64 old;
 	int r = 0;
 
-	mutex_lock(&fd->msg_mutex);
-	spin_lock_irq(&fd->lock);
-	old = fd->generation;
+	mutex_lock(&fdev->msg_mutex);
+	spin_lock_irq(&fdev->lock);
+	old = fdev->generation;
 	if (generation <= old) {
 		r = -EINVAL;
 	} else {
-		ep = fence_unpublish(fd);
-		WRITE_ONCE(fd->generation, generation);
-		fence_set_state(fd, FENCE_FENCED);
-		bio_list_merge(&to_fail, &fd->held);
-		bio_list_init(&fd->held);
-		fd->nr_held = 0;
+		ep = fence_unpublish(fdev);
+		WRITE_ONCE(fdev->generation, generation);
+		fence_set_state(fdev, FENCE_FENCED);
+		bio_list_merge(&to_fail, &fdev->held);
+		bio_list_init(&fdev->held);
+		fdev->nr_held = 0;
 		/*
 		 * Released by a reopen but not dispatched yet: never below,
 		 * so they fail like held writes, uncounted.
 		 */
-		while ((bio = bio_list_pop(&fd->to_submit))) {
+		while ((bio = bio_list_pop(&fdev->to_submit))) {
 			pb = dm_per_bio_data(bio, sizeof(*pb));
 			this_cpu_dec(*pb->ep->inflight);
 			pb->ep = NULL;
 			bio_list_add(&to_fail, bio);
 		}
 	}
-	spin_unlock_irq(&fd->lock);
+	spin_unlock_irq(&fdev->lock);
 
 	if (r) {
 		DMERR("%d:%d: fence refused: generation %llu is not above %llu",
-		      MAJOR(fd->devt), MINOR(fd->devt), generation, old);
+		      MAJOR(fdev->devt), MINOR(fdev->devt), generation, old);
 	} else {
-		fence_fail_bios(fd, &to_fail);
+		fence_fail_bios(fdev, &to_fail);
 		if (ep)
 			fence_epoch_retire(ep);
 	}
-	mutex_unlock(&fd->msg_mutex);
+	mutex_unlock(&fdev->msg_mutex);
 	if (!r)
-		fence_raise_event(fd);
+		fence_raise_event(fdev);
 	return r;
 }
 
@@ -746,32 +746,32 @@ int fence_dev_fence(struct fence_dev *fd, u64 generation)
  * lost, nothing reaches the disk.  A flushing suspend of a closed device
  * fails them, as dm-multipath does with queue_if_no_path.
  */
-void fence_dev_presuspend(struct fence_dev *fd, bool noflush)
+void fence_dev_presuspend(struct fence_dev *fdev, bool noflush)
 {
 	struct bio_list released = BIO_EMPTY_LIST;
 	struct fence_pb *pb;
 	struct bio *bio;
 
-	spin_lock_irq(&fd->lock);
-	fd->suspending = true;
-	fd->suspend_noflush = noflush;
+	spin_lock_irq(&fdev->lock);
+	fdev->suspending = true;
+	fdev->suspend_noflush = noflush;
 	if (!noflush) {
-		bio_list_merge(&released, &fd->held);
+		bio_list_merge(&released, &fdev->held);
 	} else {
 		/*
 		 * dm core puts each requeued bio at the head of its deferred
 		 * list: give them back newest first, so that they come back
 		 * (and are held again) in their arrival order.
 		 */
-		while ((bio = bio_list_pop(&fd->held)))
+		while ((bio = bio_list_pop(&fdev->held)))
 			bio_list_add_head(&released, bio);
 	}
-	bio_list_init(&fd->held);
-	fd->nr_held = 0;
-	spin_unlock_irq(&fd->lock);
+	bio_list_init(&fdev->held);
+	fdev->nr_held = 0;
+	spin_unlock_irq(&fdev->lock);
 
 	if (!noflush) {
-		fence_fail_bios(fd, &released);
+		fence_fail_bios(fdev, &released);
 		return;
 	}
 	while ((bio = bio_list_pop(&released))) {
@@ -781,59 +781,59 @@ void fence_dev_presuspend(struct fence_dev *fd, bool noflush)
 	}
 }
 
-void fence_dev_resume(struct fence_dev *fd)
+void fence_dev_resume(struct fence_dev *fdev)
 {
-	spin_lock_irq(&fd->lock);
-	fd->suspending = false;
-	spin_unlock_irq(&fd->lock);
+	spin_lock_irq(&fdev->lock);
+	fdev->suspending = false;
+	spin_unlock_irq(&fdev->lock);
 }
 
-void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c)
+void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 {
 	struct fence_epoch *ep;
 	long inflight = 0;
 
-	spin_lock_irq(&fd->lock);
-	c->state = fd->state;
-	c->generation = fd->generation;
-	c->held = fd->nr_held;
-	c->flush_errors = fd->flush_errors;
-	c->close_fail = fd->close_fail;
-	ep = rcu_dereference_protected(fd->live, lockdep_is_held(&fd->lock));
+	spin_lock_irq(&fdev->lock);
+	c->state = fdev->state;
+	c->generation = fdev->generation;
+	c->held = fdev->nr_held;
+	c->flush_errors = fdev->flush_errors;
+	c->close_fail = fdev->close_fail;
+	ep = rcu_dereference_protected(fdev->live, lockdep_is_held(&fdev->lock));
 	if (ep)
 		inflight += fence_epoch_sum(ep);
-	list_for_each_entry(ep, &fd->retired, list)
+	list_for_each_entry(ep, &fdev->retired, list)
 		inflight += fence_epoch_sum(ep);
-	c->stale_inflight = fence_stale_inflight_locked(fd);
-	spin_unlock_irq(&fd->lock);
+	c->stale_inflight = fence_stale_inflight_locked(fdev);
+	spin_unlock_irq(&fdev->lock);
 
 	/* a live epoch's sum may be caught between CPUs under load */
 	c->inflight = inflight > 0 ? inflight : 0;
-	down_read(&fd->bitmap_sem);
-	c->dirty = fence_bitmap_dirty(&fd->bitmap);
-	c->regions = fd->bitmap.nr_regions;
-	c->len = fd->len;
-	up_read(&fd->bitmap_sem);
-	c->late_completions = atomic64_read(&fd->late_completions);
-	c->failed_writes = atomic64_read(&fd->failed_writes);
+	down_read(&fdev->bitmap_sem);
+	c->dirty = fence_bitmap_dirty(&fdev->bitmap);
+	c->regions = fdev->bitmap.nr_regions;
+	c->len = fdev->len;
+	up_read(&fdev->bitmap_sem);
+	c->late_completions = atomic64_read(&fdev->late_completions);
+	c->failed_writes = atomic64_read(&fdev->failed_writes);
 }
 
-u64 fence_dev_flush_errors(struct fence_dev *fd)
+u64 fence_dev_flush_errors(struct fence_dev *fdev)
 {
 	u64 n;
 
-	spin_lock_irq(&fd->lock);
-	n = fd->flush_errors;
-	spin_unlock_irq(&fd->lock);
+	spin_lock_irq(&fdev->lock);
+	n = fdev->flush_errors;
+	spin_unlock_irq(&fdev->lock);
 	return n;
 }
 
-void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info)
+void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 {
 	struct fence_counts c;
 	struct fence_c *fc;
 
-	fence_dev_counts(fd, &c);
+	fence_dev_counts(fdev, &c);
 	memset(info, 0, sizeof(*info));
 	info->state = c.state;
 	info->generation = c.generation;
@@ -845,68 +845,68 @@ void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info)
 	info->dirty = c.dirty;
 	info->regions = c.regions;
 	info->flush_errors = c.flush_errors;
-	info->region_size = 1ULL << fd->bitmap.region_shift;
+	info->region_size = 1ULL << fdev->bitmap.region_shift;
 	info->length = c.len;
 	if (c.close_fail)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
-	mutex_lock(&fd->target_mutex);
-	fc = list_first_entry_or_null(&fd->targets, struct fence_c, fd_list);
+	mutex_lock(&fdev->target_mutex);
+	fc = list_first_entry_or_null(&fdev->targets, struct fence_c, fd_list);
 	if (fc && fc->fence_reads)
 		info->dev_flags |= DM_FENCE_DEV_FENCE_READS;
-	mutex_unlock(&fd->target_mutex);
+	mutex_unlock(&fdev->target_mutex);
 }
 
 static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 					  char **error)
 {
-	struct fence_dev *fd = kmem_cache_zalloc(fence_dev_cache, GFP_KERNEL);
+	struct fence_dev *fdev = kmem_cache_zalloc(fence_dev_cache, GFP_KERNEL);
 	struct fence_epoch *ep = NULL;
 	int r;
 
 	*error = "Cannot allocate fence device state";
-	if (!fd)
+	if (!fdev)
 		return ERR_PTR(-ENOMEM);
 	if (!fc->start_closed && !fc->start_fenced) {
-		ep = fence_epoch_alloc(fd, fc->table_generation);
+		ep = fence_epoch_alloc(fdev, fc->table_generation);
 		if (!ep) {
-			kmem_cache_free(fence_dev_cache, fd);
+			kmem_cache_free(fence_dev_cache, fdev);
 			return ERR_PTR(-ENOMEM);
 		}
 	}
-	fd->len = fc->ti->len;
-	r = fence_bitmap_init(&fd->bitmap, fd->len, fc->region_shift);
+	fdev->len = fc->ti->len;
+	r = fence_bitmap_init(&fdev->bitmap, fdev->len, fc->region_shift);
 	if (r) {
 		*error = r == -E2BIG ?
 			"Dirty bitmap too large: use a larger region_size" :
 			"Cannot allocate dirty bitmap";
 		if (ep)
 			fence_epoch_free(ep);
-		kmem_cache_free(fence_dev_cache, fd);
+		kmem_cache_free(fence_dev_cache, fdev);
 		return ERR_PTR(r == -E2BIG ? -EINVAL : r);
 	}
-	fd->devt = devt;
-	refcount_set(&fd->ref, 1);
-	init_waitqueue_head(&fd->state_wq);
-	mutex_init(&fd->msg_mutex);
-	mutex_init(&fd->target_mutex);
-	init_rwsem(&fd->bitmap_sem);
-	INIT_LIST_HEAD(&fd->targets);
-	INIT_LIST_HEAD(&fd->orphans);
-	spin_lock_init(&fd->lock);
-	fd->generation = fc->table_generation;
-	fd->state = fc->start_fenced ? FENCE_FENCED :
+	fdev->devt = devt;
+	refcount_set(&fdev->ref, 1);
+	init_waitqueue_head(&fdev->state_wq);
+	mutex_init(&fdev->msg_mutex);
+	mutex_init(&fdev->target_mutex);
+	init_rwsem(&fdev->bitmap_sem);
+	INIT_LIST_HEAD(&fdev->targets);
+	INIT_LIST_HEAD(&fdev->orphans);
+	spin_lock_init(&fdev->lock);
+	fdev->generation = fc->table_generation;
+	fdev->state = fc->start_fenced ? FENCE_FENCED :
 		fc->start_closed ? FENCE_CLOSED : FENCE_OPEN;
-	fd->close_fail = fc->start_close_fail;
-	RCU_INIT_POINTER(fd->live, ep);
-	INIT_LIST_HEAD(&fd->retired);
-	bio_list_init(&fd->held);
-	bio_list_init(&fd->to_submit);
-	atomic64_set(&fd->failed_writes, 0);
-	atomic64_set(&fd->late_completions, 0);
-	INIT_WORK(&fd->drain_work, fence_drain_work);
-	INIT_WORK(&fd->flush_work, fence_flush_work);
-	INIT_WORK(&fd->submit_work, fence_submit_work);
-	return fd;
+	fdev->close_fail = fc->start_close_fail;
+	RCU_INIT_POINTER(fdev->live, ep);
+	INIT_LIST_HEAD(&fdev->retired);
+	bio_list_init(&fdev->held);
+	bio_list_init(&fdev->to_submit);
+	atomic64_set(&fdev->failed_writes, 0);
+	atomic64_set(&fdev->late_completions, 0);
+	INIT_WORK(&fdev->drain_work, fence_drain_work);
+	INIT_WORK(&fdev->flush_work, fence_flush_work);
+	INIT_WORK(&fdev->submit_work, fence_submit_work);
+	return fdev;
 }
 
 /*
@@ -914,30 +914,30 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
  * away (dm core has waited for every bio it gave us, so every epoch is
  * drained) and no control-device call still uses it.
  */
-static void fence_dev_destroy(struct fence_dev *fd)
+static void fence_dev_destroy(struct fence_dev *fdev)
 {
 	struct fence_epoch *ep, *tmp;
 
 	/* dm core waited for the writes submit_work had: it is idle */
-	flush_work(&fd->submit_work);
+	flush_work(&fdev->submit_work);
 	/*
 	 * The drain work may start the flush work and the flush work may
 	 * queue the drain work again; a flush under way still waits for its
 	 * disk, and the remove with it (holding none of our locks).
 	 */
-	cancel_work_sync(&fd->drain_work);
-	cancel_work_sync(&fd->flush_work);
-	cancel_work_sync(&fd->drain_work);
-	fence_orphans_free(&fd->orphans);
-	list_for_each_entry_safe(ep, tmp, &fd->retired, list) {
+	cancel_work_sync(&fdev->drain_work);
+	cancel_work_sync(&fdev->flush_work);
+	cancel_work_sync(&fdev->drain_work);
+	fence_orphans_free(&fdev->orphans);
+	list_for_each_entry_safe(ep, tmp, &fdev->retired, list) {
 		list_del(&ep->list);
 		call_rcu(&ep->rcu, fence_epoch_free_rcu);
 	}
-	ep = rcu_dereference_protected(fd->live, true);
+	ep = rcu_dereference_protected(fdev->live, true);
 	if (ep)
 		call_rcu(&ep->rcu, fence_epoch_free_rcu);
-	fence_bitmap_free(&fd->bitmap);
-	kmem_cache_free(fence_dev_cache, fd);
+	fence_bitmap_free(&fdev->bitmap);
+	kmem_cache_free(fence_dev_cache, fdev);
 }
 
 /*
@@ -948,16 +948,16 @@ static void fence_dev_destroy(struct fence_dev *fd)
  * without them leaves the device's state as it is (the state belongs to
  * the device, not to a table).
  */
-static char *fence_reload_state_mismatch(struct fence_dev *fd,
+static char *fence_reload_state_mismatch(struct fence_dev *fdev,
 					 struct fence_c *fc)
 {
 	enum fence_state state;
 	bool close_fail;
 
-	spin_lock_irq(&fd->lock);
-	state = fd->state;
-	close_fail = fd->close_fail;
-	spin_unlock_irq(&fd->lock);
+	spin_lock_irq(&fdev->lock);
+	state = fdev->state;
+	close_fail = fdev->close_fail;
+	spin_unlock_irq(&fdev->lock);
 
 	if (fc->start_fenced && state != FENCE_FENCED)
 		return "Feature fenced on a device that is not fenced";
@@ -976,64 +976,64 @@ static char *fence_reload_state_mismatch(struct fence_dev *fd,
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				   char **error, bool *grow)
 {
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	struct fence_c *other;
 
 	*grow = false;
 	mutex_lock(&fence_devs_mutex);
-	list_for_each_entry(fd, &fence_devs, list) {
-		if (fd->devt != devt)
+	list_for_each_entry(fdev, &fence_devs, list) {
+		if (fdev->devt != devt)
 			continue;
-		mutex_lock(&fd->target_mutex);
-		list_for_each_entry(other, &fd->targets, fd_list) {
+		mutex_lock(&fdev->target_mutex);
+		list_for_each_entry(other, &fdev->targets, fd_list) {
 			if (other->ti->table == fc->ti->table) {
-				mutex_unlock(&fd->target_mutex);
+				mutex_unlock(&fdev->target_mutex);
 				*error = "Only one fence target per table";
-				fd = ERR_PTR(-EINVAL);
+				fdev = ERR_PTR(-EINVAL);
 				goto out;
 			}
 		}
-		mutex_unlock(&fd->target_mutex);
-		if (fc->table_generation < fd->generation) {
+		mutex_unlock(&fdev->target_mutex);
+		if (fc->table_generation < fdev->generation) {
 			*error = "Generation below the device's current generation";
-			fd = ERR_PTR(-EINVAL);
+			fdev = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		if (fc->table_generation > fd->generation) {
+		if (fc->table_generation > fdev->generation) {
 			*error = "Generation above the device's current one: use the fence message";
-			fd = ERR_PTR(-EINVAL);
+			fdev = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		if (fc->region_shift != fd->bitmap.region_shift) {
+		if (fc->region_shift != fdev->bitmap.region_shift) {
 			*error = "Region size differs from the live table";
-			fd = ERR_PTR(-EINVAL);
+			fdev = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		if (fc->ti->len < fd->len) {
+		if (fc->ti->len < fdev->len) {
 			*error = "Shrinking is refused: the bitmap covers the whole device";
-			fd = ERR_PTR(-EINVAL);
+			fdev = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		*error = fence_reload_state_mismatch(fd, fc);
+		*error = fence_reload_state_mismatch(fdev, fc);
 		if (*error) {
-			fd = ERR_PTR(-EINVAL);
+			fdev = ERR_PTR(-EINVAL);
 			goto out;
 		}
-		*grow = fc->ti->len > fd->len;
+		*grow = fc->ti->len > fdev->len;
 		goto found;
 	}
-	fd = fence_dev_create(fc, devt, error);
-	if (IS_ERR(fd))
+	fdev = fence_dev_create(fc, devt, error);
+	if (IS_ERR(fdev))
 		goto out;
-	list_add(&fd->list, &fence_devs);
+	list_add(&fdev->list, &fence_devs);
 found:
-	fd->users++;
-	mutex_lock(&fd->target_mutex);
-	list_add_tail(&fc->fd_list, &fd->targets);
-	mutex_unlock(&fd->target_mutex);
+	fdev->users++;
+	mutex_lock(&fdev->target_mutex);
+	list_add_tail(&fc->fd_list, &fdev->targets);
+	mutex_unlock(&fdev->target_mutex);
 out:
 	mutex_unlock(&fence_devs_mutex);
-	return fd;
+	return fdev;
 }
 
 /*
@@ -1042,28 +1042,28 @@ out:
  * completes, and the write path's lockless marks cannot race the copy.
  * The new regions start dirty, so that a copy picks them up.
  */
-int fence_dev_grow(struct fence_dev *fd, struct fence_c *fc)
+int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc)
 {
 	sector_t len;
 	int r = 0;
 
-	mutex_lock(&fence_devs_mutex);	/* fd->len, against an attach */
-	down_write(&fd->bitmap_sem);
-	if (fc->ti->len < fd->len) {
+	mutex_lock(&fence_devs_mutex);	/* fdev->len, against an attach */
+	down_write(&fdev->bitmap_sem);
+	if (fc->ti->len < fdev->len) {
 		r = -EINVAL;
-	} else if (fc->ti->len > fd->len && fc->grown.words) {
-		fence_bitmap_grow_from(&fc->grown, &fd->bitmap, fd->len);
-		swap(fd->bitmap, fc->grown);
-		fd->len = fc->ti->len;
+	} else if (fc->ti->len > fdev->len && fc->grown.words) {
+		fence_bitmap_grow_from(&fc->grown, &fdev->bitmap, fdev->len);
+		swap(fdev->bitmap, fc->grown);
+		fdev->len = fc->ti->len;
 	}
-	len = fd->len;
-	up_write(&fd->bitmap_sem);
+	len = fdev->len;
+	up_write(&fdev->bitmap_sem);
 	mutex_unlock(&fence_devs_mutex);
 	/* the old bitmap, or the unused new one */
 	fence_bitmap_free(&fc->grown);
 	if (r)
 		DMERR("%d:%d: resume refused: table shorter than the device (%llu < %llu)",
-		      MAJOR(fd->devt), MINOR(fd->devt),
+		      MAJOR(fdev->devt), MINOR(fdev->devt),
 		      (unsigned long long)fc->ti->len, (unsigned long long)len);
 	return r;
 }
@@ -1075,20 +1075,20 @@ int fence_dev_grow(struct fence_dev *fd, struct fence_c *fc)
  * of its stale writes), only when another table stays (a reload: a removed
  * device reports no 'closed' any more), and only once per device.
  */
-static bool fence_orphan_needed(struct fence_dev *fd, struct block_device *bdev)
+static bool fence_orphan_needed(struct fence_dev *fdev, struct block_device *bdev)
 {
 	struct fence_orphan *o;
 	struct fence_c *fc;
-	enum fence_state state = READ_ONCE(fd->state);
+	enum fence_state state = READ_ONCE(fdev->state);
 
 	if (state != FENCE_OPEN && state != FENCE_CLOSING)
 		return false;
-	if (list_empty(&fd->targets))
+	if (list_empty(&fdev->targets))
 		return false;
-	list_for_each_entry(fc, &fd->targets, fd_list)
+	list_for_each_entry(fc, &fdev->targets, fd_list)
 		if (fc->dev->bdev == bdev)
 			return false;
-	list_for_each_entry(o, &fd->orphans, list)
+	list_for_each_entry(o, &fdev->orphans, list)
 		if (o->bdev == bdev)
 			return false;
 	return true;
@@ -1097,43 +1097,43 @@ static bool fence_orphan_needed(struct fence_dev *fd, struct block_device *bdev)
 void fence_dev_detach(struct fence_c *fc)
 {
 	struct block_device *bdev = fc->dev->bdev;
-	struct fence_dev *fd = fc->fd;
+	struct fence_dev *fdev = fc->fdev;
 	struct fence_orphan *o;
 	bool last, flush_now = false;
 	int r;
 
 	mutex_lock(&fence_devs_mutex);
-	mutex_lock(&fd->target_mutex);
+	mutex_lock(&fdev->target_mutex);
 	list_del(&fc->fd_list);
-	if (fence_orphan_needed(fd, bdev)) {
+	if (fence_orphan_needed(fdev, bdev)) {
 		o = kmalloc(sizeof(*o), GFP_KERNEL);
 		if (o) {
 			get_device(&bdev->bd_device);
 			o->bdev = bdev;
-			list_add_tail(&o->list, &fd->orphans);
+			list_add_tail(&o->list, &fdev->orphans);
 		} else {
 			flush_now = true;
 		}
 	}
-	mutex_unlock(&fd->target_mutex);
-	last = --fd->users == 0;
+	mutex_unlock(&fdev->target_mutex);
+	last = --fdev->users == 0;
 	if (last)
-		list_del(&fd->list);
+		list_del(&fdev->list);
 	mutex_unlock(&fence_devs_mutex);
 
 	if (flush_now) {
 		/* no memory to remember it: flush it now, we still have it open */
 		r = blkdev_issue_flush(bdev);
 		if (r) {
-			spin_lock_irq(&fd->lock);
-			fd->flush_errors++;
-			spin_unlock_irq(&fd->lock);
+			spin_lock_irq(&fdev->lock);
+			fdev->flush_errors++;
+			spin_unlock_irq(&fdev->lock);
 			DMERR("%d:%d: flush of the replaced backing device failed (%d)",
-			      MAJOR(fd->devt), MINOR(fd->devt), r);
+			      MAJOR(fdev->devt), MINOR(fdev->devt), r);
 		}
 	}
 	if (last)
-		fence_dev_put(fd);
+		fence_dev_put(fdev);
 }
 
 /*
@@ -1143,22 +1143,22 @@ void fence_dev_detach(struct fence_c *fc)
  */
 struct fence_dev *fence_dev_get(dev_t devt)
 {
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 
 	mutex_lock(&fence_devs_mutex);
-	list_for_each_entry(fd, &fence_devs, list) {
-		if (fd->devt == devt) {
-			refcount_inc(&fd->ref);
+	list_for_each_entry(fdev, &fence_devs, list) {
+		if (fdev->devt == devt) {
+			refcount_inc(&fdev->ref);
 			mutex_unlock(&fence_devs_mutex);
-			return fd;
+			return fdev;
 		}
 	}
 	mutex_unlock(&fence_devs_mutex);
 	return NULL;
 }
 
-void fence_dev_put(struct fence_dev *fd)
+void fence_dev_put(struct fence_dev *fdev)
 {
-	if (refcount_dec_and_test(&fd->ref))
-		fence_dev_destroy(fd);
+	if (refcount_dec_and_test(&fdev->ref))
+		fence_dev_destroy(fdev);
 }

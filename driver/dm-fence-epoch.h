@@ -30,10 +30,10 @@ struct fence_dev;
 struct fence_epoch {
 	long __percpu *inflight;
 	u64 generation;
-	struct fence_dev *fd;
-	struct list_head list;		/* on fd->retired once unpublished */
+	struct fence_dev *fdev;
+	struct list_head list;		/* on fdev->retired once unpublished */
 	bool retired;			/* counters can only decrease now */
-	bool retire_done;		/* the retirer let go, under fd->lock */
+	bool retire_done;		/* the retirer let go, under fdev->lock */
 	unsigned long drained;		/* bit 0: drain already reported */
 	struct rcu_head rcu;
 };

@@ -152,7 +152,7 @@ static void fence_dtr(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
 
-	if (fc->fd)
+	if (fc->fdev)
 		fence_dev_detach(fc);
 	fence_bitmap_free(&fc->grown);
 	if (fc->dev)
@@ -171,7 +171,7 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	unsigned long long start;
-	struct fence_dev *fd;
+	struct fence_dev *fdev;
 	struct fence_c *fc;
 	sector_t dev_size;
 	bool grow;
@@ -228,12 +228,12 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	fd = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error, &grow);
-	if (IS_ERR(fd)) {
-		r = PTR_ERR(fd);
+	fdev = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error, &grow);
+	if (IS_ERR(fdev)) {
+		r = PTR_ERR(fdev);
 		goto bad;
 	}
-	fc->fd = fd;
+	fc->fdev = fdev;
 	/*
 	 * A reload that grows the device: its bitmap now, while we may
 	 * sleep and fail; preresume swaps it in.
@@ -281,7 +281,7 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 	if (!fence_bio_is_write(bio)) {
 		pb->ep = NULL;
 		if (unlikely(fc->fence_reads && bio_sectors(bio) &&
-			     READ_ONCE(fc->fd->state) == FENCE_FENCED))
+			     READ_ONCE(fc->fdev->state) == FENCE_FENCED))
 			return DM_MAPIO_KILL;
 		return DM_MAPIO_REMAPPED;
 	}
@@ -289,11 +289,11 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 	/* the bitmap needs the range at completion, when the iter is spent */
 	pb->sector = sector;
 	pb->nr_sectors = bio_sectors(bio);
-	if (likely(fence_dev_try_count(fc->fd, pb))) {
-		fence_pb_mark(fc->fd, pb);
+	if (likely(fence_dev_try_count(fc->fdev, pb))) {
+		fence_pb_mark(fc->fdev, pb);
 		return DM_MAPIO_REMAPPED;
 	}
-	return fence_dev_map_write(fc->fd, bio, pb, dm_noflush_suspending(ti));
+	return fence_dev_map_write(fc->fdev, bio, pb, dm_noflush_suspending(ti));
 }
 
 static int fence_end_io(struct dm_target *ti, struct bio *bio,
@@ -308,7 +308,7 @@ static int fence_end_io(struct dm_target *ti, struct bio *bio,
 		return DM_ENDIO_REQUEUE;
 	}
 	if (pb->ep) {
-		fence_dev_end_write(fc->fd, pb);
+		fence_dev_end_write(fc->fdev, pb);
 		pb->ep = NULL;
 	}
 	return DM_ENDIO_DONE;
@@ -318,21 +318,21 @@ static int fence_preresume(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
 
-	return fence_dev_grow(fc->fd, fc);
+	return fence_dev_grow(fc->fdev, fc);
 }
 
 static void fence_presuspend(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
 
-	fence_dev_presuspend(fc->fd, dm_noflush_suspending(ti));
+	fence_dev_presuspend(fc->fdev, dm_noflush_suspending(ti));
 }
 
 static void fence_resume(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
 
-	fence_dev_resume(fc->fd);
+	fence_dev_resume(fc->fdev);
 }
 
 static void fence_status(struct dm_target *ti, status_type_t type,
@@ -345,7 +345,7 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 	bool closed;
 	size_t sz = 0;
 
-	fence_dev_counts(fc->fd, &c);
+	fence_dev_counts(fc->fdev, &c);
 	closed = c.state == FENCE_CLOSING || c.state == FENCE_CLOSED;
 
 	switch (type) {
@@ -416,7 +416,7 @@ static int fence_message_get_dirty(struct fence_c *fc, bool clear,
 {
 	/* the longest text one word of the bitmap can give */
 	const unsigned int word_max = 32 * (2 * 20 + 2);
-	struct fence_bitmap *bm = &fc->fd->bitmap;
+	struct fence_bitmap *bm = &fc->fdev->bitmap;
 	u64 w, bits, base, count, run = U64_MAX, i;
 	unsigned int sz = 0;
 
@@ -466,23 +466,23 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 			DMERR("get_dirty takes no argument or 'clear'");
 			return -EINVAL;
 		}
-		down_read(&fc->fd->bitmap_sem);
+		down_read(&fc->fdev->bitmap_sem);
 		r = fence_message_get_dirty(fc, argc == 2, result, maxlen);
-		up_read(&fc->fd->bitmap_sem);
+		up_read(&fc->fdev->bitmap_sem);
 		return r;
 	}
 
 	if (!strcasecmp(argv[0], "close")) {
 		if (argc == 1)
-			return fence_dev_close(fc->fd, false, false);
+			return fence_dev_close(fc->fdev, false, false);
 		if (argc == 2 && !strcasecmp(argv[1], "fail"))
-			return fence_dev_close(fc->fd, true, false);
+			return fence_dev_close(fc->fdev, true, false);
 		DMERR("close takes no argument or 'fail'");
 		return -EINVAL;
 	}
 	if (!strcasecmp(argv[0], "reopen")) {
 		if (argc == 1)
-			return fence_dev_open(fc->fd, false, 0, false);
+			return fence_dev_open(fc->fdev, false, 0, false);
 		DMERR("reopen takes no argument");
 		return -EINVAL;
 	}
@@ -496,7 +496,7 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 			DMERR("unfence: invalid generation '%s'", argv[1]);
 			return -EINVAL;
 		}
-		return fence_dev_open(fc->fd, true, generation, false);
+		return fence_dev_open(fc->fdev, true, generation, false);
 	}
 	if (!strcasecmp(argv[0], "fence")) {
 		if (argc != 2) {
@@ -508,7 +508,7 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 			DMERR("fence: invalid generation '%s'", argv[1]);
 			return -EINVAL;
 		}
-		return fence_dev_fence(fc->fd, generation);
+		return fence_dev_fence(fc->fdev, generation);
 	}
 	DMERR("unrecognised message '%s'", argv[0]);
 	return -EINVAL;
@@ -527,7 +527,7 @@ static int fence_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 	struct fence_c *fc = ti->private;
 
 	DMERR_LIMIT("%d:%d: ioctl passthrough to %s refused: it would bypass the fence",
-		    MAJOR(fc->fd->devt), MINOR(fc->fd->devt), fc->dev->name);
+		    MAJOR(fc->fdev->devt), MINOR(fc->fdev->devt), fc->dev->name);
 	return -EOPNOTSUPP;
 }
 

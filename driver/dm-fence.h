@@ -105,8 +105,8 @@ struct fence_c {
 	struct dm_target *ti;
 	struct dm_dev *dev;
 	sector_t start;
-	struct fence_dev *fd;
-	struct list_head fd_list;	/* on fd->targets */
+	struct fence_dev *fdev;
+	struct list_head fd_list;	/* on fdev->targets */
 
 	u64 table_generation;		/* as given on the table line */
 	struct fence_bitmap grown;	/* for a reload that grows the device */
@@ -145,24 +145,24 @@ struct fence_counts {
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				   char **error, bool *grow);
 void fence_dev_detach(struct fence_c *fc);
-int fence_dev_grow(struct fence_dev *fd, struct fence_c *fc);
-int fence_dev_map_write(struct fence_dev *fd, struct bio *bio,
+int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc);
+int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
-void fence_dev_end_write(struct fence_dev *fd, struct fence_pb *pb);
-int fence_dev_close(struct fence_dev *fd, bool fail, bool if_open);
-int fence_dev_open(struct fence_dev *fd, bool unfence, u64 generation,
+void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb);
+int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open);
+int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 		   bool force);
-int fence_dev_fence(struct fence_dev *fd, u64 generation);
-void fence_dev_presuspend(struct fence_dev *fd, bool noflush);
-void fence_dev_resume(struct fence_dev *fd);
-void fence_dev_counts(struct fence_dev *fd, struct fence_counts *c);
-void fence_dev_info(struct fence_dev *fd, struct dm_fence_info *info);
-u64 fence_dev_stale_inflight(struct fence_dev *fd);
-u64 fence_dev_flush_errors(struct fence_dev *fd);
+int fence_dev_fence(struct fence_dev *fdev, u64 generation);
+void fence_dev_presuspend(struct fence_dev *fdev, bool noflush);
+void fence_dev_resume(struct fence_dev *fdev);
+void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
+void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
+u64 fence_dev_stale_inflight(struct fence_dev *fdev);
+u64 fence_dev_flush_errors(struct fence_dev *fdev);
 int fence_dev_caches_init(void);
 void fence_dev_caches_exit(void);
 struct fence_dev *fence_dev_get(dev_t devt);
-void fence_dev_put(struct fence_dev *fd);
+void fence_dev_put(struct fence_dev *fdev);
 
 /* dm-fence-ctl.c */
 int fence_ctl_init(void);
@@ -173,13 +173,13 @@ const char *fence_state_name(enum fence_state state);
  * The fast path of a write: count it in the live epoch, lock-free.  Returns
  * false when the device is not open and the caller must take the slow path.
  */
-static inline bool fence_dev_try_count(struct fence_dev *fd,
+static inline bool fence_dev_try_count(struct fence_dev *fdev,
 				       struct fence_pb *pb)
 {
 	struct fence_epoch *ep;
 
 	rcu_read_lock();
-	ep = rcu_dereference(fd->live);
+	ep = rcu_dereference(fdev->live);
 	if (likely(ep))
 		this_cpu_inc(*ep->inflight);
 	rcu_read_unlock();
@@ -187,9 +187,9 @@ static inline bool fence_dev_try_count(struct fence_dev *fd,
 	return ep;
 }
 
-static inline void fence_pb_mark(struct fence_dev *fd, struct fence_pb *pb)
+static inline void fence_pb_mark(struct fence_dev *fdev, struct fence_pb *pb)
 {
-	fence_bitmap_mark(&fd->bitmap, pb->sector, pb->nr_sectors);
+	fence_bitmap_mark(&fdev->bitmap, pb->sector, pb->nr_sectors);
 }
 
 #endif /* DM_FENCE_H */
