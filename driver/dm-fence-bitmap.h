@@ -9,6 +9,7 @@
 #define DM_FENCE_BITMAP_H
 
 #include <linux/atomic.h>
+#include <linux/cache.h>
 #include <linux/limits.h>
 #include <linux/types.h>
 
@@ -17,7 +18,12 @@ struct fence_bitmap {
 	u64 nr_regions;
 	u64 nr_words;
 	unsigned int region_shift;
-	atomic_long_t nr_dirty;
+	/*
+	 * Changes with every clean-to-dirty mark and every clear: on a line
+	 * of its own, so that during a copy's pre-copy rounds the line every
+	 * write reads (words, geometry) is not bounced by it.
+	 */
+	atomic_long_t nr_dirty ____cacheline_aligned_in_smp;
 };
 
 /* kvmalloc() refuses (and warns of) more */

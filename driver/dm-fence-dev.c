@@ -418,6 +418,16 @@ int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
 	unsigned long flags;
 	int r;
 
+	/*
+	 * Fenced: fail it without the lock.  Failing is always safe, and
+	 * only unfence leaves the state, so a write that races an unfence
+	 * simply came before it.
+	 */
+	if (READ_ONCE(fdev->state) == FENCE_FENCED) {
+		atomic64_inc(&fdev->failed_writes);
+		return DM_MAPIO_KILL;
+	}
+
 	spin_lock_irqsave(&fdev->lock, flags);
 	switch (fdev->state) {
 	case FENCE_OPEN:

@@ -250,6 +250,13 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	ti->num_flush_bios = 1;
+#ifdef FENCE_HAVE_FLUSH_BYPASSES_MAP	/* see Kbuild */
+	/*
+	 * An empty flush is not a write: map() only remaps it, so dm core
+	 * may send it to the device directly (as for linear).
+	 */
+	ti->flush_bypasses_map = true;
+#endif
 	ti->num_discard_bios = 1;
 	ti->num_secure_erase_bios = 1;
 	ti->num_write_zeroes_bios = 1;
@@ -542,7 +549,8 @@ static int fence_iterate_devices(struct dm_target *ti,
 static struct target_type fence_target = {
 	.name = "fence",
 	.version = {1, 1, 0},
-	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO,
+	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO |
+		    DM_TARGET_PASSES_INTEGRITY,
 	.module = THIS_MODULE,
 	.ctr = fence_ctr,
 	.dtr = fence_dtr,

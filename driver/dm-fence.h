@@ -38,7 +38,19 @@ enum fence_state {
 struct fence_c;
 
 struct fence_dev {
-	struct list_head list;		/* on the global fence_devs list */
+	/*
+	 * Read by every write, in map() and end_io(), and written only by
+	 * state changes: a read-mostly cache line of its own, away from the
+	 * lock and the counters the control path and the slow path write.
+	 * The bitmap's words are written only when a clean region turns
+	 * dirty, and its count sits on a line of its own (struct fence_bitmap).
+	 */
+	struct fence_epoch __rcu *live;	/* non-NULL exactly when open */
+	u64 generation;			/* written under lock, WRITE_ONCE */
+	enum fence_state state;		/* likewise (fence_set_state) */
+	struct fence_bitmap bitmap;
+
+	struct list_head list ____cacheline_aligned_in_smp; /* on fence_devs */
 	dev_t devt;
 	unsigned int users;		/* targets attached, under fence_devs_mutex */
 	refcount_t ref;			/* the registry's, plus control-device calls */
@@ -54,15 +66,16 @@ struct fence_dev {
 	struct list_head targets;
 	struct list_head orphans;	/* see struct fence_orphan */
 
-	spinlock_t lock;		/* guards everything below */
-	enum fence_state state;
+	/*
+	 * Guards everything below, and the writes of live, generation and
+	 * state above.
+	 */
+	spinlock_t lock;
 	bool close_fail;		/* writes fail at once while closed */
 	bool suspending;		/* between presuspend and resume */
 	bool suspend_noflush;		/* ... of a --noflush suspend */
 	bool flushing;			/* the closing flush is being issued */
 	bool flush_again;		/* ... and a close asked for another */
-	u64 generation;
-	struct fence_epoch __rcu *live;	/* non-NULL exactly when open */
 	struct list_head retired;	/* epochs with writes maybe below */
 	struct bio_list held;
 	unsigned long nr_held;
@@ -78,14 +91,13 @@ struct fence_dev {
 	struct work_struct submit_work;	/* dispatches writes reopen released */
 
 	/*
-	 * The bitmap, and the length it covers.  A reload may grow them
+	 * The bitmap above and the length it covers.  A reload may grow them
 	 * (fence_dev_grow, at preresume: no write is mapped or completes
 	 * then), so the control path reads them under bitmap_sem; the write
 	 * path needs no lock.
 	 */
 	struct rw_semaphore bitmap_sem;
 	sector_t len;
-	struct fence_bitmap bitmap;
 };
 
 /*
