@@ -8,7 +8,7 @@ rc=0
 for k in $KERNELS; do
 	build_module "$k" > "$BUILD/build-$k.log" 2>&1 || { cat "$BUILD/build-$k.log"; exit 1; }
 	run_suite "$k" bench TEST_TIMEOUT=900 ${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS} \
-		${BENCH_SECS:+BENCH_SECS=$BENCH_SECS}
+		${BENCH_SECS:+BENCH_SECS=$BENCH_SECS} ${BENCH_ONLY:+ONLY="$BENCH_ONLY"}
 	out=$VMS/$k-bench
 	grep -h '^BENCH' "$out"/*.log
 	if grep -q '^not ok' "$out/results" || ! grep -qx complete "$out/results"; then
