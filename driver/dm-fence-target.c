@@ -38,8 +38,19 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 	static const struct dm_arg _args[] = {
 		{0, 8, "Invalid number of feature args"},
 	};
+	/* the features of one word, each at most once */
+	const struct {
+		const char *name;
+		bool *flag;
+		char *duplicated;
+	} flags[] = {
+		{ "closed", &fc->start_closed, "Feature closed duplicated" },
+		{ "close_fail", &fc->start_close_fail, "Feature close_fail duplicated" },
+		{ "fenced", &fc->start_fenced, "Feature fenced duplicated" },
+		{ "fence_reads", &fc->fence_reads, "Feature fence_reads duplicated" },
+	};
 	bool seen_generation = false, seen_region_size = false;
-	unsigned int argc;
+	unsigned int argc, i;
 	const char *name;
 	u64 v;
 	int r;
@@ -55,36 +66,15 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 		name = dm_shift_arg(as);
 		argc--;
 
-		if (!strcasecmp(name, "closed")) {
-			if (fc->start_closed) {
-				ti->error = "Feature closed duplicated";
+		for (i = 0; i < ARRAY_SIZE(flags); i++)
+			if (!strcasecmp(name, flags[i].name))
+				break;
+		if (i < ARRAY_SIZE(flags)) {
+			if (*flags[i].flag) {
+				ti->error = flags[i].duplicated;
 				return -EINVAL;
 			}
-			fc->start_closed = true;
-			continue;
-		}
-		if (!strcasecmp(name, "close_fail")) {
-			if (fc->start_close_fail) {
-				ti->error = "Feature close_fail duplicated";
-				return -EINVAL;
-			}
-			fc->start_close_fail = true;
-			continue;
-		}
-		if (!strcasecmp(name, "fenced")) {
-			if (fc->start_fenced) {
-				ti->error = "Feature fenced duplicated";
-				return -EINVAL;
-			}
-			fc->start_fenced = true;
-			continue;
-		}
-		if (!strcasecmp(name, "fence_reads")) {
-			if (fc->fence_reads) {
-				ti->error = "Feature fence_reads duplicated";
-				return -EINVAL;
-			}
-			fc->fence_reads = true;
+			*flags[i].flag = true;
 			continue;
 		}
 		if (!strcasecmp(name, "generation")) {
@@ -461,6 +451,22 @@ static int fence_message_get_dirty(struct fence_c *fc, bool clear,
 	return 1;
 }
 
+/* '<verb> <G>': exactly one generation, 1 <= G < 2^63; @what names it */
+static int fence_message_generation(unsigned int argc, char **argv,
+				    const char *what, u64 *generation)
+{
+	if (argc != 2) {
+		DMERR("%s takes one argument: %s", argv[0], what);
+		return -EINVAL;
+	}
+	if (fence_parse_u64(argv[1], generation) || !*generation ||
+	    *generation > DM_FENCE_MAX_GENERATION) {
+		DMERR("%s: invalid generation '%s'", argv[0], argv[1]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
@@ -494,28 +500,14 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 	if (!strcasecmp(argv[0], "unfence")) {
-		if (argc != 2) {
-			DMERR("unfence takes one argument: the generation it was fenced at");
-			return -EINVAL;
-		}
-		if (fence_parse_u64(argv[1], &generation) || !generation ||
-		    generation > DM_FENCE_MAX_GENERATION) {
-			DMERR("unfence: invalid generation '%s'", argv[1]);
-			return -EINVAL;
-		}
-		return fence_dev_open(fc->fdev, true, generation, false);
+		r = fence_message_generation(argc, argv, "the generation it was fenced at",
+					     &generation);
+		return r ? r : fence_dev_open(fc->fdev, true, generation, false);
 	}
 	if (!strcasecmp(argv[0], "fence")) {
-		if (argc != 2) {
-			DMERR("fence takes one argument: the new generation");
-			return -EINVAL;
-		}
-		if (fence_parse_u64(argv[1], &generation) || !generation ||
-		    generation > DM_FENCE_MAX_GENERATION) {
-			DMERR("fence: invalid generation '%s'", argv[1]);
-			return -EINVAL;
-		}
-		return fence_dev_fence(fc->fdev, generation);
+		r = fence_message_generation(argc, argv, "the new generation",
+					     &generation);
+		return r ? r : fence_dev_fence(fc->fdev, generation);
 	}
 	DMERR("unrecognised message '%s'", argv[0]);
 	return -EINVAL;

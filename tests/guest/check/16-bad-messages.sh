@@ -27,6 +27,10 @@ refused "fence takes one argument"		fence 2 3
 refused "fence: invalid generation 'abc'"	fence abc
 refused "fence: invalid generation '0'"		fence 0
 refused "fence: invalid generation '9223372036854775808'" fence 9223372036854775808
+refused "unfence takes one argument"		unfence
+refused "unfence takes one argument"		unfence 1 2
+refused "unfence: invalid generation '0'"	unfence 0
+refused "unfence: invalid generation 'x1'"	unfence x1
 refused "unrecognised message 'frobnicate'"	frobnicate
 refused "fence refused: generation 1 is not above 1" fence 1
 dmsetup message f0 0 close
