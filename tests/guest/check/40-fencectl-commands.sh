@@ -57,7 +57,13 @@ fencectl fence f0 5 > /dev/null
 check_json fenced 5
 fencectl --json fence f0 6 --wait --timeout 5000 | json_field stale_inflight | has -x 0 || fail "fence --wait"
 check_json fenced 6
-fencectl reopen f0 > /dev/null
+expect_exit 4 fencectl reopen f0
+rc=0
+out=$(fencectl --json unfence f0 5) || rc=$?
+expect_eq "$rc" 4 "exit code of an unfence at a past generation"
+expect_eq "$(json_field result <<< "$out")" "Stale file handle" "result of an unfence at a past generation"
+check_json fenced 6
+fencectl unfence f0 6 > /dev/null
 check_json open 6
 
 # exit codes
