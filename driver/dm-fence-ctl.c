@@ -234,7 +234,10 @@ static void fence_ctl_restore(struct fence_dev *fdev, u64 start, u64 n,
 			      const u64 *kbuf)
 {
 	down_read(&fdev->bitmap_sem);
-	fence_bitmap_restore(&fdev->bitmap, start, n, kbuf);
+	if (kbuf)
+		fence_bitmap_restore(&fdev->bitmap, start, n, kbuf);
+	else	/* what was cleared is not known any more: all of it */
+		fence_bitmap_set_all(&fdev->bitmap, start, n);
 	up_read(&fdev->bitmap_sem);
 }
 
@@ -252,13 +255,9 @@ static void fence_ctl_undo_clear(struct fence_dev *fdev, u64 start, u64 done,
 	while (done) {
 		n = min_t(u64, done, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
-		if (copy_from_user(kbuf, ubuf, words * sizeof(u64))) {
-			down_read(&fdev->bitmap_sem);
-			fence_bitmap_set_all(&fdev->bitmap, start, n);
-			up_read(&fdev->bitmap_sem);
-		} else {
-			fence_ctl_restore(fdev, start, n, kbuf);
-		}
+		fence_ctl_restore(fdev, start, n,
+				  copy_from_user(kbuf, ubuf, words * sizeof(u64)) ?
+				  NULL : kbuf);
 		ubuf += words;
 		start += n;
 		done -= n;

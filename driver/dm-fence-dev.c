@@ -866,6 +866,24 @@ void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 	mutex_unlock(&fdev->target_mutex);
 }
 
+/*
+ * A bitmap for the length and region size of @fc's table: the device's
+ * first, or the larger one of a reload that grows it.  Says why in @error.
+ */
+int fence_table_bitmap_init(struct fence_bitmap *bm, struct fence_c *fc,
+			    char **error)
+{
+	int r = fence_bitmap_init(bm, fc->ti->len, fc->region_shift);
+
+	if (r == -E2BIG) {
+		*error = "Dirty bitmap too large: use a larger region_size";
+		return -EINVAL;
+	}
+	if (r)
+		*error = "Cannot allocate dirty bitmap";
+	return r;
+}
+
 static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 					  char **error)
 {
@@ -884,15 +902,12 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 		}
 	}
 	fdev->len = fc->ti->len;
-	r = fence_bitmap_init(&fdev->bitmap, fdev->len, fc->region_shift);
+	r = fence_table_bitmap_init(&fdev->bitmap, fc, error);
 	if (r) {
-		*error = r == -E2BIG ?
-			"Dirty bitmap too large: use a larger region_size" :
-			"Cannot allocate dirty bitmap";
 		if (ep)
 			fence_epoch_free(ep);
 		kmem_cache_free(fence_dev_cache, fdev);
-		return ERR_PTR(r == -E2BIG ? -EINVAL : r);
+		return ERR_PTR(r);
 	}
 	fdev->devt = devt;
 	refcount_set(&fdev->ref, 1);

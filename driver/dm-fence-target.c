@@ -229,14 +229,9 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	 * sleep and fail; preresume swaps it in.
 	 */
 	if (grow) {
-		r = fence_bitmap_init(&fc->grown, ti->len, fc->region_shift);
-		if (r) {
-			ti->error = r == -E2BIG ?
-				"Dirty bitmap too large: use a larger region_size" :
-				"Cannot allocate dirty bitmap";
-			r = r == -E2BIG ? -EINVAL : r;
+		r = fence_table_bitmap_init(&fc->grown, fc, &ti->error);
+		if (r)
 			goto bad;
-		}
 	}
 
 	ti->num_flush_bios = 1;

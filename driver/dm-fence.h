@@ -158,6 +158,8 @@ struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				   char **error, bool *grow);
 void fence_dev_detach(struct fence_c *fc);
 int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc);
+int fence_table_bitmap_init(struct fence_bitmap *bm, struct fence_c *fc,
+			    char **error);
 int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
 void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb);
