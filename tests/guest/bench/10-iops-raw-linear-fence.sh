@@ -1,13 +1,21 @@
-# fio 4k random write and read, QD32, 2 jobs, on null_blk (no memory
-# backing: the cost measured is the CPU's), in many short interleaved rounds
-# of the raw device, dm-linear and dm-fence (bitmap on), all in one run.
-# TCG drifts by +-20 % over a minute, so each round's fence/linear ratio is
-# taken from the two runs of that round, next to each other, and the
-# figures are the median and min-max of those ratios, not a ratio of
-# medians.  A last phase measures linear and fence while a copy tool's
-# fetch-and-clear loop runs on the fence device (pre-copy rounds: the
-# bitmap is cleared under the writes, the case where shared cache lines
-# cost most).  Measures; asserts nothing about speed.
+# fio 4k random write and read, QD32, on null_blk (no memory backing: the
+# cost measured is the CPU's): dm-fence (bitmap on) against dm-linear, and
+# dm-linear against the raw device.
+#
+# Under TCG the host's noise moves throughput by +-30 % between runs a few
+# seconds apart, so runs one after the other cannot tell 2 % apart.  Here
+# the two devices compared run at the same time, one fio job each, both
+# pinned to the same CPU: they share that CPU's time, and whatever the host
+# does to it slows both alike.  Each job is CPU-bound (null_blk completes
+# inline), so the ratio of their IOPS is the ratio of their CPU cost per
+# I/O.  Each round runs the pair in both job orders and sums them; the CPU
+# alternates between rounds.  The figures are the median and min-max of
+# the per-round ratios.  linear/linear (the same device against itself) is
+# the method's own noise floor: a difference smaller than its spread is not
+# seen.  A last phase runs a copy tool's fetch-and-clear loop on the other
+# CPU during the rounds (pre-copy: the bitmap is cleared under the writes,
+# the case where shared cache lines cost most).  Measures; asserts nothing
+# about speed.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
@@ -18,56 +26,62 @@ len=$(sectors_of /dev/nbb)
 dmsetup create lin --table "0 $len linear /dev/nbb 0"
 dmsetup create fen --table "0 $len fence /dev/nbb 0"
 
-iops() {	# <dev> <rw>: one fio run, prints its IOPS
+dev_of() { case $1 in raw) echo /dev/nbb ;; *) echo "/dev/mapper/$1" ;; esac; }
+
+pair() {	# <rw> <cpu> <dev a> <dev b>: one fio run of both, prints "iops_a iops_b"
 	local field=8
-	[ "$2" = randwrite ] && field=49
-	fio --name=b --filename="$1" --direct=1 --ioengine=libaio --rw="$2" \
-		--bs=4k --iodepth=32 --numjobs=2 --time_based --runtime="$SECS" \
-		--group_reporting --output-format=terse --terse-version=3 |
-		awk -F';' -v f=$field '{ printf "%d\n", $f }'
+	[ "$1" = randwrite ] && field=49
+	fio --direct=1 --ioengine=libaio --rw="$1" --bs=4k --iodepth=32 \
+		--time_based --runtime="$SECS" --cpus_allowed="$2" \
+		--output-format=terse --terse-version=3 \
+		--name=a --filename="$(dev_of "$3")" --name=b --filename="$(dev_of "$4")" |
+		awk -F';' -v f=$field '{ printf "%d ", $f } END { print "" }'
+}
+
+# one round of <a> against <b> on <cpu>, both job orders: appends the
+# round's ratio a/b to /tmp/ratio.<a>.<b> and each side's IOPS to /tmp/iops.<dev>
+round() {	# <rw> <cpu> <a> <b>
+	local a1 b1 a2 b2 r
+	r=$(pair "$1" "$2" "$3" "$4")
+	read -r a1 b1 <<< "$r"
+	r=$(pair "$1" "$2" "$4" "$3")
+	read -r b2 a2 <<< "$r"
+	awk -v a=$((a1 + a2)) -v b=$((b1 + b2)) 'BEGIN { printf "%.4f\n", a / b }' >> "/tmp/ratio.$3.$4"
+	echo $(((a1 + a2) / 2)) >> "/tmp/iops.$3"
+	echo $(((b1 + b2) / 2)) >> "/tmp/iops.$4"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-# "median min-max" of per-round ratios a[i] / b[i] of two files of figures
-ratios() {	# <file a> <file b>
-	paste -d' ' "$1" "$2" | awk '{ print $1 / $2 }' | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%.3f [%.3f-%.3f]", v[int((NR + 1) / 2)], v[1], v[NR] }'
+spread() {	# <ratio file>: "median [min-max]"
+	sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%.3f [%.3f-%.3f]", v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
 
-rounds() {	# <rw> <devices...>: ROUNDS rounds, the order rotated each round
-	local rw=$1 r i n dev
-	shift
-	n=$#
-	local devs=("$@")
-	for dev in "${devs[@]}"; do : > "/tmp/$dev"; done
+phase() {	# <label> <rw> <cpu or "alternate"> <pairs as a:b ...>
+	local label=$1 rw=$2 cpus=$3 r p cpu line
+	shift 3
+	rm -f /tmp/ratio.* /tmp/iops.*
 	for r in $(seq "$ROUNDS"); do
-		for i in $(seq 0 $((n - 1))); do
-			dev=${devs[$(((i + r) % n))]}
-			case $dev in
-			raw) iops /dev/nbb "$rw" >> /tmp/raw ;;
-			*) iops "/dev/mapper/$dev" "$rw" >> "/tmp/$dev" ;;
-			esac
-		done
+		cpu=$cpus
+		[ "$cpus" = alternate ] && cpu=$((r % 2))
+		for p in "$@"; do round "$rw" "$cpu" "${p%:*}" "${p#*:}"; done
 	done
+	line="BENCH $KVER 4k-$label-qd32"
+	for p in "$@"; do
+		line+=" ${p%:*}/${p#*:}=$(spread "/tmp/ratio.${p%:*}.${p#*:}")"
+	done
+	for p in /tmp/iops.*; do line+=" ${p#/tmp/iops.}=$(median < "$p")"; done
+	echo "$line rounds=$ROUNDS secs=$SECS"
 }
 
 for rw in randwrite randread; do
-	rounds "$rw" raw lin fen
-	echo "BENCH $KVER 4k-$rw-qd32x2 raw=$(median < /tmp/raw) linear=$(median < /tmp/lin)" \
-		"fence=$(median < /tmp/fen) fence/linear=$(ratios /tmp/fen /tmp/lin)" \
-		"fence/raw=$(ratios /tmp/fen /tmp/raw) linear/raw=$(ratios /tmp/lin /tmp/raw)" \
-		"rounds: raw=[$(paste -sd, /tmp/raw)] linear=[$(paste -sd, /tmp/lin)] fence=[$(paste -sd, /tmp/fen)]"
+	# lin:lin2 is dm-linear against itself: the noise floor
+	phase "$rw" "$rw" alternate fen:lin lin:raw lin:lin
 done
 
-# pre-copy: the fetch-and-clear loop runs through the whole phase, for
-# linear's rounds too, so both pay its CPU
-while :; do "$FENCECTL" dirty fen --clear > /dev/null; done &
+# pre-copy: fio on CPU 0, the fetch-and-clear loop on CPU 1 all through
+taskset -c 1 sh -c "while :; do '$FENCECTL' dirty fen --clear > /dev/null; done" &
 clearer=$!
-rounds randwrite lin fen
+phase randwrite-during-precopy randwrite 0 fen:lin lin:lin
 kill $clearer
 wait $clearer 2>/dev/null || true
-echo "BENCH $KVER 4k-randwrite-qd32x2-during-precopy linear=$(median < /tmp/lin)" \
-	"fence=$(median < /tmp/fen) fence/linear=$(ratios /tmp/fen /tmp/lin)" \
-	"rounds: linear=[$(paste -sd, /tmp/lin)] fence=[$(paste -sd, /tmp/fen)]"
 expect_field fen inflight 0
