@@ -24,10 +24,11 @@
 int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
 		      unsigned int region_shift)
 {
+	bm->words = NULL;
+	bm->nr_dirty = NULL;
 	bm->region_shift = region_shift;
 	bm->nr_regions = (len + (1ULL << region_shift) - 1) >> region_shift;
 	bm->nr_words = DIV_ROUND_UP_ULL(bm->nr_regions, BITS_PER_LONG);
-	atomic_long_set(&bm->nr_dirty, 0);
 	/*
 	 * 2 MiB per TiB at 64 KiB regions: vmalloc when it must.  kvmalloc
 	 * refuses (and warns of) more than INT_MAX bytes: say why instead.
@@ -36,11 +37,21 @@ int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
 		return -E2BIG;
 	bm->words = kvcalloc(bm->nr_words, sizeof(*bm->words),
 			     GFP_KERNEL | __GFP_NOWARN | __GFP_ACCOUNT);
-	return bm->words ? 0 : -ENOMEM;
+	if (!bm->words)
+		return -ENOMEM;
+	bm->nr_dirty = alloc_percpu_gfp(long, GFP_KERNEL | __GFP_ACCOUNT);
+	if (!bm->nr_dirty) {
+		kvfree(bm->words);
+		bm->words = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void fence_bitmap_free(struct fence_bitmap *bm)
 {
+	free_percpu(bm->nr_dirty);
+	bm->nr_dirty = NULL;
 	kvfree(bm->words);
 	bm->words = NULL;
 }
@@ -64,7 +75,7 @@ static void fence_word_set(struct fence_bitmap *bm, u64 w, unsigned long set)
 	unsigned long old = atomic_long_fetch_or(set, &bm->words[w]);
 
 	if (set & ~old)
-		atomic_long_add(hweight_long(set & ~old), &bm->nr_dirty);
+		this_cpu_add(*bm->nr_dirty, hweight_long(set & ~old));
 }
 
 /* Set the bits of every region that sectors [sector, sector + nr) touch. */
@@ -108,7 +119,7 @@ u64 fence_bitmap_fetch(struct fence_bitmap *bm, u64 start, u64 count,
 		bits = atomic_long_read(&bm->words[w]) & mask;
 		if (bits && clear) {
 			bits = atomic_long_fetch_andnot(mask, &bm->words[w]) & mask;
-			atomic_long_sub(hweight_long(bits), &bm->nr_dirty);
+			this_cpu_sub(*bm->nr_dirty, hweight_long(bits));
 		}
 		*out++ = bits;
 		n += hweight_long(bits);
@@ -133,6 +144,16 @@ void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
 	}
 }
 
+static long fence_bitmap_sum(const struct fence_bitmap *bm)
+{
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(*per_cpu_ptr(bm->nr_dirty, cpu));
+	return n;
+}
+
 /*
  * A mark adds to the count after its OR and a clear subtracts after its
  * ANDNOT, so a clear racing a mark may subtract first: the count can be
@@ -140,7 +161,7 @@ void fence_bitmap_restore(struct fence_bitmap *bm, u64 start, u64 count,
  */
 u64 fence_bitmap_dirty(struct fence_bitmap *bm)
 {
-	long n = atomic_long_read(&bm->nr_dirty);
+	long n = fence_bitmap_sum(bm);
 
 	if (n < 0)
 		return 0;
@@ -174,7 +195,7 @@ void fence_bitmap_grow_from(struct fence_bitmap *bm,
 
 	for (w = 0; w < old->nr_words; w++)
 		atomic_long_set(&bm->words[w], atomic_long_read(&old->words[w]));
-	atomic_long_set(&bm->nr_dirty, atomic_long_read(&old->nr_dirty));
+	this_cpu_add(*bm->nr_dirty, fence_bitmap_sum(old));
 	if (first_new < bm->nr_regions)
 		fence_bitmap_set_all(bm, first_new, bm->nr_regions - first_new);
 }

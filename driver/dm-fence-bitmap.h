@@ -9,8 +9,8 @@
 #define DM_FENCE_BITMAP_H
 
 #include <linux/atomic.h>
-#include <linux/cache.h>
 #include <linux/limits.h>
+#include <linux/percpu.h>
 #include <linux/types.h>
 
 struct fence_bitmap {
@@ -19,11 +19,12 @@ struct fence_bitmap {
 	u64 nr_words;
 	unsigned int region_shift;
 	/*
-	 * Changes with every clean-to-dirty mark and every clear: on a line
-	 * of its own, so that during a copy's pre-copy rounds the line every
-	 * write reads (words, geometry) is not bounced by it.
+	 * Changes with every clean-to-dirty mark and every clear: per CPU,
+	 * summed when status is read, so that during a copy's pre-copy
+	 * rounds a mark costs no second locked instruction and no line
+	 * shared with the clearing CPU.
 	 */
-	atomic_long_t nr_dirty ____cacheline_aligned_in_smp;
+	long __percpu *nr_dirty;
 };
 
 /* kvmalloc() refuses (and warns of) more */

@@ -21,12 +21,6 @@
 
 #define DM_MSG_PREFIX "fence"
 
-static bool fence_bio_is_write(struct bio *bio)
-{
-	/* an empty flush changes no data: it always passes, uncounted */
-	return op_is_write(bio_op(bio)) && bio_sectors(bio);
-}
-
 static int fence_parse_u64(const char *s, u64 *v)
 {
 	return kstrtou64(s, 10, v);
@@ -264,20 +258,29 @@ static void fence_remap(struct fence_c *fc, struct bio *bio)
 static int fence_map(struct dm_target *ti, struct bio *bio)
 {
 	struct fence_c *fc = ti->private;
-	struct fence_pb *pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
+	struct fence_pb *pb;
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
-	pb->requeue = false;
 	fence_remap(fc, bio);
 
-	if (!fence_bio_is_write(bio)) {
-		pb->ep = NULL;
-		if (unlikely(fc->fence_reads && bio_sectors(bio) &&
+	/*
+	 * A read never touches its per-bio data (end_io does not look at it
+	 * either): one cache line fewer per read than a write costs.
+	 */
+	if (!op_is_write(bio_op(bio))) {
+		if (unlikely(fc->fence_reads &&
 			     READ_ONCE(fc->fdev->state) == FENCE_FENCED))
 			return DM_MAPIO_KILL;
 		return DM_MAPIO_REMAPPED;
 	}
 
+	pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
+	pb->requeue = false;
+	if (unlikely(!bio_sectors(bio))) {
+		/* an empty flush changes no data: it always passes, uncounted */
+		pb->ep = NULL;
+		return DM_MAPIO_REMAPPED;
+	}
 	/* the bitmap needs the range at completion, when the iter is spent */
 	pb->sector = sector;
 	pb->nr_sectors = bio_sectors(bio);
@@ -292,8 +295,12 @@ static int fence_end_io(struct dm_target *ti, struct bio *bio,
 			blk_status_t *error)
 {
 	struct fence_c *fc = ti->private;
-	struct fence_pb *pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
+	struct fence_pb *pb;
 
+	/* the clone keeps its op: only a write had its pb set up by map() */
+	if (!op_is_write(bio_op(bio)))
+		return DM_ENDIO_DONE;
+	pb = dm_per_bio_data(bio, sizeof(struct fence_pb));
 	if (unlikely(pb->requeue)) {
 		/* released by a noflush presuspend: dm core maps it again */
 		pb->requeue = false;

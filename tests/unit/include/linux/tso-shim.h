@@ -28,6 +28,7 @@ void unit_tso_reset(void);
 
 #define __percpu
 #define alloc_percpu(type)	((type *)calloc(UNIT_NR_CPUS, sizeof(type)))
+#define alloc_percpu_gfp(type, gfp)	alloc_percpu(type)
 #define free_percpu(p)		free(p)
 #define per_cpu_ptr(p, cpu)	(&(p)[cpu])
 #define for_each_possible_cpu(cpu) \
@@ -37,6 +38,7 @@ void unit_tso_reset(void);
 	unit_store(&(pcp) + unit_cpu, unit_load_quiet(&(pcp) + unit_cpu) + (i))
 #define this_cpu_inc(pcp)	this_cpu_add(pcp, 1)
 #define this_cpu_dec(pcp)	this_cpu_add(pcp, -1)
+#define this_cpu_sub(pcp, i)	this_cpu_add(pcp, -(long)(i))
 
 long unit_load_quiet(const long *addr);
 
