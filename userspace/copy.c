@@ -6,8 +6,13 @@
  * until the dirty set stops shrinking or falls under a threshold; then the
  * source is drained (closed, every earlier write durable), the last dirty
  * set copied (the only downtime), optionally verified, and the source left
- * closed for the caller to switch the VM over (or reopened with --reopen).
- * A signal at any point reopens the source if the copy closed it.
+ * closed for the caller to switch the VM over (or reopened with --reopen),
+ * or, with --switch, the device reloaded onto DST and reopened there
+ * (switch.c): its consumer goes on writing, to DST, and never sees an
+ * error.  A signal at any point before the switch reopens the source if
+ * the copy closed it.  --verify runs after that, with writes going on: a
+ * difference counts only where the dirty bitmap does not say the region
+ * was written since.
  *
  * If someone fences the source meanwhile (a failover elsewhere), the copy
  * says so at once and finishes without pre-copy or drain: no write of this
@@ -28,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +47,8 @@ struct copier {
 	const struct fence_device *src;
 	const struct copy_opts *o;
 	int in, out;
+	int old;			/* --switch --verify: SRC's backing device */
+	uint64_t old_offset;		/* bytes: where the device starts in it */
 	uint64_t bytes;			/* device size */
 	uint64_t region;		/* bytes per region */
 	uint64_t regions, words;
@@ -154,6 +163,35 @@ static int wait_stale_done(struct copier *c)
 	}
 }
 
+/*
+ * DRAIN in slices of 200 ms: a signal that lands just before the ioctl
+ * starts waiting (the handler ran, nothing is pending any more) would
+ * otherwise be noticed only when the whole drain timeout has passed.
+ */
+static int drain_cancellable(struct copier *c, struct dm_fence_info *info)
+{
+	double deadline = now() + c->o->drain_timeout_ms / 1000.0;
+	int r;
+
+	for (;;) {
+		uint32_t slice = 200;
+
+		if (c->o->drain_timeout_ms) {
+			double left = (deadline - now()) * 1000;
+
+			if (left < 1)
+				return -ETIMEDOUT;
+			if (left < slice)
+				slice = (uint32_t)left;
+		}
+		r = fence_drain(c->src, 0, slice, info);
+		if (r != -ETIMEDOUT)
+			return r;
+		if (*cancel_flag)
+			return -EINTR;
+	}
+}
+
 /* Copy bytes [off, off + len) from SRC to DST, honouring --rate. */
 static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 {
@@ -232,8 +270,43 @@ static int64_t fetch(struct copier *c)
 	return r ? r : (int64_t)dirty;
 }
 
-static int verify(struct copier *c)
+/*
+ * Whether bytes [off, off + n) of @a and @b differ in a region that no
+ * write changed since the final round (the dirty bitmap, read without
+ * clearing, after the compare: a write marks its region before it
+ * changes a byte, so a difference it made is always seen as dirty).
+ */
+static int differs_clean(struct copier *c, const char *a, const char *b, uint64_t off,
+			 size_t n)
 {
+	uint64_t first = off / c->region, last = (off + n - 1) / c->region;
+	uint64_t dirty;
+	int r;
+
+	if (!memcmp(a, b, n))
+		return 0;
+	r = fence_get_dirty(c->src, 0, c->regions, c->bits, 0, &dirty);
+	if (r)
+		return r;
+	for (uint64_t i = first; i <= last; i++) {
+		uint64_t lo = i * c->region > off ? i * c->region - off : 0;
+		uint64_t hi = (i + 1) * c->region - off < n ? (i + 1) * c->region - off : n;
+
+		if (!(c->bits[i / 64] >> (i % 64) & 1) && memcmp(a + lo, b + lo, hi - lo))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Compare the source with DST, after the copy: SRC through the device and
+ * DST itself, or after a switch SRC's backing device and DST through the
+ * device.  A signal cancels it.
+ */
+static int verify(struct copier *c, int switched)
+{
+	int fd_a = switched ? c->old : c->in, fd_b = switched ? c->in : c->out;
+	uint64_t base_a = switched ? c->old_offset : 0;
 	char *other = NULL;
 	int r = 0;
 
@@ -242,26 +315,73 @@ static int verify(struct copier *c)
 	for (uint64_t off = 0; off < c->bytes && !r; off += CHUNK) {
 		size_t n = c->bytes - off < CHUNK ? c->bytes - off : CHUNK;
 
-		if (pread(c->in, c->buf, n, (off_t)off) != (ssize_t)n ||
-		    pread(c->out, other, n, (off_t)off) != (ssize_t)n)
+		if (*cancel_flag)
+			r = -ECANCELED;
+		else if (pread(fd_a, c->buf, n, (off_t)(base_a + off)) != (ssize_t)n ||
+			 pread(fd_b, other, n, (off_t)off) != (ssize_t)n)
 			r = -EIO;
-		else if (memcmp(c->buf, other, n))
+		else if ((r = differs_clean(c, c->buf, other, off, n)) == 1)
 			r = -EILSEQ;
 	}
 	free(other);
 	return r;
 }
 
+/*
+ * Open DST: exclusively (the kernel refuses a mounted disk, or one a dm
+ * device or md holds), and never a device that shares a sector with the
+ * fence device or anything below it.
+ */
+static int open_dst(const struct fence_device *src, const char *dst_path)
+{
+	struct stat st;
+	int fd, r;
+
+	if (stat(dst_path, &st))
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = blockdev_overlap(makedev(src->major, src->minor), st.st_rdev);
+	if (r)
+		return r < 0 ? r : -EXDEV;
+	/* read back by --verify */
+	fd = open(dst_path, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* SRC's backing device by number, for --switch --verify */
+static int open_backing(dev_t d)
+{
+	char path[64], line[128], name[96] = "";
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(d), minor(d));
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "DEVNAME=%95s", name) == 1)
+			break;
+	fclose(f);
+	if (!name[0])
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int fence_copy(const struct fence_device *src, const char *dst_path, const struct copy_opts *o,
 	       volatile sig_atomic_t *cancelled)
 {
-	struct copier c = { .src = src, .o = o, .in = -1, .out = -1 };
+	struct copier c = { .src = src, .o = o, .in = -1, .out = -1, .old = -1 };
 	struct dm_fence_info info;
+	struct fence_table table;
 	char src_path[160];
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
 	double t0, downtime = 0, drain_time = 0;
-	int r, round = 0;
+	int r, round = 0, switched = 0;
 
 	cancel_flag = cancelled;
 	r = fence_status(src, &info);
@@ -271,14 +391,38 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	c.region = info.region_size * 512;
 	c.regions = info.regions;
 	c.words = (c.regions + 63) / 64;
+	if (o->do_switch) {
+		r = fence_table_of(src, &table);
+		if (r) {
+			fprintf(stderr, "fencectl: copy: %s: --switch needs one fence target over the whole device\n",
+				src->name);
+			return r;
+		}
+	}
+	c.out = open_dst(src, dst_path);
+	if (c.out < 0) {
+		r = c.out;
+		fprintf(stderr, "fencectl: copy: %s: %s\n", dst_path,
+			r == -EXDEV ? "shares sectors with the source" :
+			r == -EBUSY ? "in use (mounted or held)" : strerror(-r));
+		goto out;
+	}
 	snprintf(src_path, sizeof(src_path), "/dev/mapper/%s", src->name);
 	c.in = open(src_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	c.out = open(dst_path, O_RDWR | O_DIRECT | O_CLOEXEC);	/* read back by --verify */
-	if (c.in < 0 || c.out < 0) {
+	if (c.in < 0) {
 		r = -errno;
-		fprintf(stderr, "fencectl: copy: cannot open %s: %s\n",
-			c.in < 0 ? src_path : dst_path, strerror(-r));
+		fprintf(stderr, "fencectl: copy: cannot open %s: %s\n", src_path, strerror(-r));
 		goto out;
+	}
+	if (o->do_switch && o->verify) {
+		c.old = open_backing(table.backing);
+		c.old_offset = table.offset * 512;
+		if (c.old < 0) {
+			r = c.old;
+			fprintf(stderr, "fencectl: copy: cannot open the source's backing device: %s\n",
+				strerror(-r));
+			goto out;
+		}
 	}
 	if (ioctl(c.out, BLKGETSIZE64, &dst_bytes) || dst_bytes < c.bytes) {
 		fprintf(stderr, "fencectl: copy: %s is smaller than %s\n", dst_path, src->name);
@@ -329,8 +473,12 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	/* stop and copy: drain the source, then the last dirty set */
 	t0 = now();
 	if (!c.fenced) {
+		/* ours to reopen on failure only if it was open when we closed it */
+		r = fence_status(src, &info);
+		if (r)
+			goto out;
 		c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
-		r = fence_drain(src, 0, o->drain_timeout_ms, &info);
+		r = drain_cancellable(&c, &info);
 		/* refused or given up because the source was fenced */
 		if (r == -EBUSY && !check_fenced(&c, 1) && c.fenced)
 			r = 0;
@@ -359,10 +507,48 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	r = check_fenced(&c, 1);
 	if (r)
 		goto out;
+	if (o->do_switch && !c.fenced) {
+		if (*cancelled) {
+			r = -ECANCELED;
+			goto out;
+		}
+		/*
+		 * The line as it is now (a reload during the copy may have
+		 * changed its features), and the size the copy copied.
+		 */
+		struct fence_table now_table;
+
+		r = fence_table_of(src, &now_table);
+		if (!r && now_table.length != table.length)
+			r = -EAGAIN;
+		if (r) {
+			fprintf(stderr, "fencectl: copy: %s: %s; it stays on the source\n", src->name,
+				r == -EAGAIN ? "its size changed during the copy" :
+				"its table is not one fence target any more");
+			goto out;
+		}
+		/* dm opens DST exclusively itself */
+		close(c.out);
+		c.out = -1;
+		r = fence_switch_backing(src, dst_path, &now_table);
+		if (r) {
+			fprintf(stderr, "fencectl: copy: switch to %s: %s; %s stays on the source\n",
+				dst_path, strerror(-r), src->name);
+			goto out;
+		}
+		switched = 1;
+	}
+	/* the downtime ends here: from now on a signal cancels nothing */
+	if (switched || o->reopen) {
+		r = fence_reopen(src, &info);
+		c.closed_by_us = 0;
+		if (r)
+			goto out;
+	}
 	downtime = now() - t0;
 	emit(&c, "final", round, (uint64_t)dirty, downtime);
 	if (o->verify) {
-		r = verify(&c);
+		r = verify(&c, switched);
 		if (r) {
 			fprintf(stderr, "fencectl: copy: verify: %s\n", r == -EILSEQ ?
 				"the destination differs from the source" : strerror(-r));
@@ -379,25 +565,25 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "drain_ms", json_object_new_double(drain_time * 1000));
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
+		json_object_object_add(j, "switched", json_object_new_boolean(switched));
 		json_object_object_add(j, "source_state",
 				       json_object_new_string(c.fenced ? "fenced" :
-							      o->reopen ? "open" : "closed"));
+							      switched || o->reopen ? "open" : "closed"));
 		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	} else {
-		fprintf(stderr, "%scopy done: %d rounds, %.1f MiB copied, final round %.0f ms%s\n",
+		fprintf(stderr, "%scopy done: %d rounds, %.1f MiB copied, downtime %.0f ms%s%s\n",
 			isatty(2) ? "\n" : "", round, c.copied / 1048576.0, downtime * 1000,
+			switched ? ", running on the destination" : "",
 			o->verify ? ", verified" : "");
 	}
 	if (c.fenced)
 		r = -ESTALE;
-	else if (o->reopen)
-		r = fence_reopen(src, &info);
-	c.closed_by_us = 0;
 out:
 	/*
-	 * Cancelled or failed after closing the source: let the VM write
-	 * again.  A device someone fenced meanwhile stays fenced: reopen
-	 * never opens one (ESTALE), whatever we read before.
+	 * Cancelled or failed after closing the source (and before any
+	 * switch): let the VM write again.  A device someone fenced meanwhile
+	 * stays fenced: reopen never opens one (ESTALE), whatever we read
+	 * before.
 	 */
 	if (c.closed_by_us && (r || *cancelled))
 		fence_reopen(src, &info);
@@ -410,5 +596,7 @@ out:
 		close(c.in);
 	if (c.out >= 0)
 		close(c.out);
+	if (c.old >= 0)
+		close(c.old);
 	return r;
 }

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "libfence.h"
 
@@ -12,6 +13,7 @@ struct copy_opts {
 	int json;
 	int verify;			/* compare SRC and DST after the final round */
 	int reopen;			/* reopen SRC at the end instead of leaving it closed */
+	int do_switch;			/* reload the device onto DST and reopen it there */
 	int max_rounds;			/* pre-copy rounds at most */
 	uint64_t threshold;		/* stop pre-copy at this many dirty regions */
 	uint32_t drain_timeout_ms;	/* 0: wait for the drain as long as it takes */
@@ -24,9 +26,32 @@ struct copy_opts {
  * source was fenced: DST holds all this host wrote, late completions
  * included, but it is no hand-over), -EILSEQ (verify found a difference).
  * On every failure the source is open again if the copy had closed it and
- * nobody fenced it.
+ * nobody fenced it.  With o->do_switch the device runs on DST when it
+ * returns 0 (and -ESTALE if it was fenced just after the switch); on a
+ * failure before the switch it runs on SRC.  -EXDEV: DST overlaps the
+ * device or its backing; -EBUSY: DST is held (mounted, or in use by dm).
  */
 int fence_copy(const struct fence_device *src, const char *dst_path,
 	       const struct copy_opts *o, volatile sig_atomic_t *cancelled);
+
+/* A fence device's table (switch.c): one fence target over all of it. */
+struct fence_table {
+	dev_t backing;
+	uint64_t offset;		/* sectors into the backing device */
+	uint64_t length;		/* sectors */
+	char features[512];		/* the line after device and offset */
+};
+
+int fence_table_of(const struct fence_device *dev, struct fence_table *t);
+/*
+ * Suspend (noflush, no lockfs), load the same line with DST as the backing
+ * device, resume; the caller reopens.  0, or -errno with the device back on
+ * its old table and resumed.
+ */
+int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
+			 const struct fence_table *t);
+
+/* blockdev.c: 1 if the two devices can share a sector, 0 if not, or -errno */
+int blockdev_overlap(dev_t a, dev_t b);
 
 #endif /* FENCECTL_COPY_H */

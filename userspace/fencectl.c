@@ -53,8 +53,9 @@ static const char usage_text[] =
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
 	"  watch DEV [--until STATE]         print each state change (dm events)\n"
 	"  copy DEV DST [--threshold N] [--max-rounds N] [--drain-timeout MS]\n"
-	"       [--rate MIB/S] [--verify] [--reopen]\n"
+	"       [--rate MIB/S] [--verify] [--reopen | --switch]\n"
 	"                                    live-copy DEV onto block device DST\n"
+	"                                    (--switch: and run DEV on DST)\n"
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
 	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
 	"      5 copy cancelled, 6 copy complete but the source was fenced\n";
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "reopen", no_argument, NULL, 'O' },
+		{ "switch", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
@@ -339,7 +341,7 @@ int main(int argc, char **argv)
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
 		  !strcmp(cmd, "unfence") ? "F" : !strcmp(cmd, "fence") ? "wt" :
 		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
-		  !strcmp(cmd, "copy") ? "TMDRVO" : "";
+		  !strcmp(cmd, "copy") ? "TMDRVOS" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json_output = 1;
@@ -377,10 +379,13 @@ int main(int argc, char **argv)
 			break;
 		case 'V': co.verify = 1; break;
 		case 'O': co.reopen = 1; break;
+		case 'S': co.do_switch = 1; break;
 		}
 	}
 	if (argc - optind != nargs)
 		return usage("wrong number of arguments");
+	if (co.reopen && co.do_switch)
+		return usage("--switch reopens the device on DST: no --reopen with it");
 	gen = 0;
 	if ((!strcmp(cmd, "fence") || !strcmp(cmd, "unfence")) &&
 	    (parse_u64(argv[optind + 1], &gen) || !gen || gen > DM_FENCE_MAX_GENERATION))
@@ -402,6 +407,9 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a lost terminal or reader cancels too, rather than killing a copy */
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 
 	memset(&info, 0, sizeof(info));
 	if (!strcmp(cmd, "status"))

@@ -1,0 +1,66 @@
+# fencectl copy --switch refuses a DST that shares sectors with the source
+# (its backing device, the fence device itself, a dm device stacked on the
+# backing device) or that is in use (mounted), before it touches anything;
+# a SIGHUP during the pre-copy cancels like SIGINT; a reload that fails
+# between the suspend and the resume puts the device back on SRC, resumed
+# and open.  Each time the source is open, on its old table, and a write
+# issued meanwhile lands on SRC.
+. "$REPO/tests/guest/lib.sh"
+load_fence
+modprobe ext4
+
+trap 'umount /tmp/mnt 2>/dev/null || true' EXIT
+
+src=$(nullb_create nbs 64)
+dst=$(nullb_create nbd 64)
+other=$(nullb_create nbo 64)
+fence_create vm "$src"
+table=$(dmsetup table vm)
+
+still_on_src() {	# <what>
+	expect_field vm state open
+	expect_eq "$(dmsetup table vm)" "$table" "table after $1"
+	dmsetup info vm | has 'State: *ACTIVE' || fail "vm not resumed after $1"
+	random_file /tmp/blk 4
+	dd if=/tmp/blk of=/dev/mapper/vm bs=4k seek=3 oflag=direct status=none ||
+		fail "write after $1 failed"
+	expect_eq "$(block_sum "$src" 3)" "$(file_sum /tmp/blk)" "write after $1 on SRC"
+}
+
+refused() {	# <dst> <message> <what>
+	expect_exit 4 "$FENCECTL" copy vm "$1" --switch
+	has "$2" < /tmp/expect_exit.out || fail "$3: $(cat /tmp/expect_exit.out)"
+	still_on_src "$3"
+}
+
+refused "$src" "shares sectors" "DST = the backing device"
+refused "/dev/$(dm_sysname vm)" "shares sectors" "DST = the fence device"
+dmsetup create over --table "0 $(sectors_of "$src") linear $src 0"
+refused "/dev/$(dm_sysname over)" "shares sectors" "DST = dm-linear over the backing device"
+dmsetup remove over
+mkfs.ext4 -q -F "$other"
+mkdir -p /tmp/mnt
+mount "$other" /tmp/mnt
+refused "$other" "in use" "DST mounted"
+umount /tmp/mnt
+
+# SIGHUP in the pre-copy (64 MiB at 4 MiB/s: 16 s)
+"$FENCECTL" copy vm "$dst" --switch --rate 4 2> /tmp/copy.err &
+c=$!
+wait_until 10 grep -q . /tmp/copy.err || true
+kill -HUP $c
+expect_wait $c 5 "exit code of a copy cancelled by SIGHUP"
+still_on_src "SIGHUP in the pre-copy"
+
+# the reload fails after the suspend: resumed on SRC, open, exit 4
+rc=0
+LD_PRELOAD=$TOOLS/fail_dm_load.so "$FENCECTL" copy vm "$dst" --switch 2> /tmp/copy.err || rc=$?
+expect_eq "$rc" 4 "exit code of a switch whose reload failed"
+has "stays on the source" < /tmp/copy.err || fail "no word of the failed switch: $(cat /tmp/copy.err)"
+still_on_src "a failed reload"
+
+# and with nothing in the way, the same copy switches
+"$FENCECTL" copy vm "$dst" --switch --verify 2> /tmp/copy.err || fail "copy --switch: $(cat /tmp/copy.err)"
+expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$dst")" "backing device after the switch"
+expect_field vm state open
+dmsetup remove vm
