@@ -40,8 +40,10 @@
 
 #include "copy.h"
 
-#define CHUNK		(4u << 20)	/* bytes per read/write */
+#define CHUNK		(4u << 20)	/* bytes per read by --verify */
 #define ALIGN		4096
+#define COPY_CHUNK	(1u << 20)	/* bytes per copy request */
+#define COPY_DEPTH	8		/* copy requests in flight */
 
 struct copier {
 	const struct fence_device *src;
@@ -54,7 +56,8 @@ struct copier {
 	uint64_t regions, words;
 	uint64_t *bits;			/* this round's dirty set */
 	uint64_t *pending;		/* fetched, not copied yet */
-	char *buf;
+	char *buf;			/* --verify's */
+	struct copyq *q;
 	uint64_t copied;		/* bytes written to DST */
 	double start;
 	int closed_by_us;
@@ -192,24 +195,24 @@ static int drain_cancellable(struct copier *c, struct dm_fence_info *info)
 	}
 }
 
-/* Copy bytes [off, off + len) from SRC to DST, honouring --rate. */
+/*
+ * Start copying bytes [off, off + len) from SRC to DST, honouring --rate;
+ * the round that asked waits for them with copyq_drain().
+ */
 static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 {
 	while (len) {
-		size_t n = len < CHUNK ? len : CHUNK;
-		ssize_t r;
+		size_t n = len < COPY_CHUNK ? len : COPY_CHUNK;
+		int r;
 
 		if (*cancel_flag)
 			return -EINTR;
 		r = check_fenced(c, 0);
 		if (r)
 			return r;
-		r = pread(c->in, c->buf, n, (off_t)off);
-		if (r != (ssize_t)n)
-			return r < 0 ? -errno : -EIO;
-		r = pwrite(c->out, c->buf, n, (off_t)off);
-		if (r != (ssize_t)n)
-			return r < 0 ? -errno : -EIO;
+		r = copyq_add(c->q, off, n);
+		if (r)
+			return r;
 		off += n;
 		len -= n;
 		c->copied += n;
@@ -222,6 +225,14 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 		}
 	}
 	return 0;
+}
+
+/* Wait for the round's copies: an error of the round itself is reported first */
+static int drain_after(struct copier *c, int r)
+{
+	int d = copyq_drain(c->q);
+
+	return r ? r : d;
 }
 
 /* Copy every region set in bits, merging runs into large I/O. */
@@ -244,9 +255,10 @@ static int copy_regions(struct copier *c, const uint64_t *bits)
 			end = c->bytes;
 		r = copy_range(c, off, end - off);
 		if (r)
-			return r;
+			break;
 	}
-	return 0;
+	/* all of this round on DST before the next fetch: see copyq.c */
+	return drain_after(c, r);
 }
 
 /* Add this round's set to what the final round must copy; returns its size. */
@@ -431,7 +443,8 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	}
 	c.bits = calloc(c.words, 8);
 	c.pending = calloc(c.words, 8);
-	if (!c.bits || !c.pending || posix_memalign((void **)&c.buf, ALIGN, CHUNK)) {
+	c.q = copyq_new(c.in, c.out, COPY_DEPTH, COPY_CHUNK);
+	if (!c.bits || !c.pending || !c.q || posix_memalign((void **)&c.buf, ALIGN, CHUNK)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -444,7 +457,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		goto out;
 	}
 	t0 = now();
-	r = copy_range(&c, 0, c.bytes);
+	r = drain_after(&c, copy_range(&c, 0, c.bytes));
 	if (r)
 		goto out;
 	emit(&c, "precopy", round, c.regions, now() - t0);
@@ -589,6 +602,7 @@ out:
 		fence_reopen(src, &info);
 	if (*cancelled && r)
 		r = -ECANCELED;
+	copyq_free(c.q);
 	free(c.bits);
 	free(c.pending);
 	free(c.buf);

@@ -4,6 +4,7 @@
 #define FENCECTL_COPY_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,6 +51,14 @@ int fence_table_of(const struct fence_device *dev, struct fence_table *t);
  */
 int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
 			 const struct fence_table *t);
+
+/* copyq.c: copying ranges with several requests in flight */
+struct copyq;
+struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk);
+unsigned int copyq_depth(const struct copyq *q);
+int copyq_add(struct copyq *q, uint64_t off, size_t len);
+int copyq_drain(struct copyq *q);
+void copyq_free(struct copyq *q);
 
 /* blockdev.c: 1 if the two devices can share a sector, 0 if not, or -errno */
 int blockdev_overlap(dev_t a, dev_t b);
