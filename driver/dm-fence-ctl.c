@@ -274,6 +274,13 @@ static int fence_ctl_copy_dirty(struct fence_dev *fdev,
 	int r = 0;
 
 	a->dirty = 0;
+	/*
+	 * Counted before the first bit is taken, so a copy tool that reads
+	 * the count after its final round sees every clear that took a bit
+	 * before; a call that fails gives its bits back and uncounts itself.
+	 */
+	if (clear)
+		atomic64_inc(&fdev->clears);
 	while (left) {
 		n = min_t(u64, left, FENCE_CTL_CHUNK_REGIONS);
 		words = DIV_ROUND_UP(n, 64);
@@ -296,8 +303,10 @@ static int fence_ctl_copy_dirty(struct fence_dev *fdev,
 		}
 		cond_resched();
 	}
-	if (r && clear)
+	if (r && clear) {
 		fence_ctl_undo_clear(fdev, a->start, start - a->start, ubuf, kbuf);
+		atomic64_dec(&fdev->clears);
+	}
 	return r;
 }
 
@@ -333,9 +342,11 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	r = fence_ctl_copy_dirty(fdev, &a, kbuf);
 	if (!r) {
 		r = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
-		if (r && (a.hdr.flags & DM_FENCE_DIRTY_CLEAR))
+		if (r && (a.hdr.flags & DM_FENCE_DIRTY_CLEAR)) {
 			fence_ctl_undo_clear(fdev, a.start, a.count,
 					     u64_to_user_ptr(a.bitmap_ptr), kbuf);
+			atomic64_dec(&fdev->clears);
+		}
 	}
 	kfree(kbuf);
 out:

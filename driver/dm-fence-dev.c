@@ -601,6 +601,7 @@ static unsigned long fence_open_locked(struct fence_dev *fdev,
 	this_cpu_add(*ep->inflight, n);
 	fdev->nr_held = 0;
 	fdev->close_fail = false;
+	fdev->reopens++;
 	fence_set_state(fdev, FENCE_OPEN);
 	rcu_assign_pointer(fdev->live, ep);
 	return n;
@@ -808,6 +809,7 @@ void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 	c->generation = fdev->generation;
 	c->held = fdev->nr_held;
 	c->flush_errors = fdev->flush_errors;
+	c->reopens = fdev->reopens;
 	c->close_fail = fdev->close_fail;
 	ep = rcu_dereference_protected(fdev->live, lockdep_is_held(&fdev->lock));
 	if (ep)
@@ -826,6 +828,7 @@ void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 	up_read(&fdev->bitmap_sem);
 	c->late_completions = atomic64_read(&fdev->late_completions);
 	c->failed_writes = atomic64_read(&fdev->failed_writes);
+	c->clears = atomic64_read(&fdev->clears);
 }
 
 u64 fence_dev_flush_errors(struct fence_dev *fdev)
@@ -857,6 +860,9 @@ void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 	info->flush_errors = c.flush_errors;
 	info->region_size = 1ULL << fdev->bitmap.region_shift;
 	info->length = c.len;
+	info->reopens = c.reopens;
+	info->clears = c.clears;
+	info->dev_flags |= DM_FENCE_DEV_SEQ;
 	if (c.close_fail)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
 	mutex_lock(&fdev->target_mutex);

@@ -419,6 +419,8 @@ static int fence_message_get_dirty(struct fence_c *fc, bool clear,
 	u64 w, bits, base, count, run = U64_MAX, i;
 	unsigned int sz = 0;
 
+	if (clear)
+		atomic64_inc(&fc->fdev->clears);
 	result[0] = '\0';
 	for (w = 0; w < bm->nr_words; w++) {
 		base = w * 64;
@@ -542,7 +544,7 @@ static int fence_iterate_devices(struct dm_target *ti,
 
 static struct target_type fence_target = {
 	.name = "fence",
-	.version = {1, 1, 0},
+	.version = {1, 2, 0},
 	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO |
 		    DM_TARGET_PASSES_INTEGRITY,
 	.module = THIS_MODULE,

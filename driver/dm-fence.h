@@ -82,6 +82,8 @@ struct fence_dev {
 	struct bio_list to_submit;	/* released by reopen, for submit_work */
 	unsigned int close_seq;		/* bumped on every close from open */
 	u64 flush_errors;
+	u64 reopens;			/* opens after creation: reopen, unfence */
+	atomic64_t clears;		/* fetches of the bitmap that cleared it */
 
 	atomic64_t failed_writes;
 	atomic64_t late_completions;
@@ -147,6 +149,8 @@ struct fence_counts {
 	u64 late_completions;
 	u64 failed_writes;
 	u64 flush_errors;
+	u64 reopens;
+	u64 clears;
 	bool close_fail;
 	u64 dirty;
 	u64 regions;

@@ -62,6 +62,7 @@ struct copier {
 	double start;
 	int closed_by_us;
 	int fenced;			/* the source was seen fenced */
+	uint64_t clears;		/* fetches with clear made by this copy */
 	double checked;			/* when the state was last read */
 };
 
@@ -279,6 +280,7 @@ static int64_t fetch(struct copier *c)
 	uint64_t dirty;
 	int r = fence_get_dirty(c->src, 0, c->regions, c->bits, 1, &dirty);
 
+	c->clears++;
 	return r ? r : (int64_t)dirty;
 }
 
@@ -340,6 +342,34 @@ static int verify(struct copier *c, int switched)
 }
 
 /*
+ * After the final round: DST is complete only if nobody opened the source
+ * since the drain closed it (writes would have passed to SRC after the
+ * last fetch) and nobody but this copy cleared its bitmap (the regions it
+ * took were never copied).  Kernels without the counters: the state only.
+ */
+static int check_nobody_else(struct copier *c, const struct dm_fence_info *at_close,
+			     uint64_t clears_at_start)
+{
+	struct dm_fence_info now_info;
+	const char *why = NULL;
+	int r = fence_status(c->src, &now_info);
+
+	if (r)
+		return r;
+	if (now_info.state != DM_FENCE_STATE_CLOSED ||
+	    ((now_info.dev_flags & DM_FENCE_DEV_SEQ) && now_info.reopens != at_close->reopens))
+		why = "reopened by someone else during the final round";
+	else if ((now_info.dev_flags & DM_FENCE_DEV_SEQ) &&
+		 now_info.clears - clears_at_start != c->clears)
+		why = "its dirty bitmap was cleared by another reader during the copy";
+	if (!why)
+		return 0;
+	fprintf(stderr, "fencectl: copy: %s %s: the destination may miss writes\n",
+		c->src->name, why);
+	return -EBUSY;
+}
+
+/*
  * Open DST: exclusively (the kernel refuses a mounted disk, or one a dm
  * device or md holds), and never a device that shares a sector with the
  * fence device or anything below it.
@@ -394,6 +424,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	int64_t dirty, prev;
 	double t0, downtime = 0, drain_time = 0;
 	int r, round = 0, switched = 0;
+	uint64_t clears_at_start;
 
 	cancel_flag = cancelled;
 	r = fence_status(src, &info);
@@ -449,6 +480,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		goto out;
 	}
 	c.start = now();
+	clears_at_start = info.clears;
 
 	/* round 0: everything, after clearing what was dirty before */
 	dirty = fetch(&c);
@@ -518,6 +550,8 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		goto out;
 	}
 	r = check_fenced(&c, 1);
+	if (!r && !c.fenced)
+		r = check_nobody_else(&c, &info, clears_at_start);
 	if (r)
 		goto out;
 	if (o->do_switch && !c.fenced) {

@@ -97,6 +97,10 @@ static struct json_object *info_json(const struct fence_device *dev,
 	ADD(flush_errors);
 	ADD(region_size);
 	ADD(length);
+	if (i->dev_flags & DM_FENCE_DEV_SEQ) {
+		ADD(reopens);
+		ADD(clears);
+	}
 #undef ADD
 	json_object_object_add(o, "fence_reads",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_FENCE_READS));

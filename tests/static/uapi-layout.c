@@ -34,7 +34,9 @@ AT(dm_fence_info, regions, 64);
 AT(dm_fence_info, flush_errors, 72);
 AT(dm_fence_info, region_size, 80);
 AT(dm_fence_info, length, 88);
-AT(dm_fence_info, reserved, 96);
+AT(dm_fence_info, reopens, 96);
+AT(dm_fence_info, clears, 104);
+AT(dm_fence_info, reserved, 112);
 
 SIZE(dm_fence_status, 144);
 AT(dm_fence_status, info, 16);

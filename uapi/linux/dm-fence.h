@@ -25,7 +25,7 @@
 #include <linux/types.h>
 
 #define DM_FENCE_VERSION_MAJOR		1
-#define DM_FENCE_VERSION_MINOR		1	/* 1: unfence, REOPEN v1 */
+#define DM_FENCE_VERSION_MINOR		2	/* 1: unfence, REOPEN v1; 2: reopens, clears */
 
 /* Table line limits (512-byte sectors). */
 #define DM_FENCE_MIN_REGION_SIZE	8
@@ -61,11 +61,22 @@ struct dm_fence_info {
 	__u64 flush_errors;
 	__u64 region_size;		/* sectors */
 	__u64 length;			/* sectors */
-	__u64 reserved[4];		/* zero */
+	/*
+	 * Filled when dev_flags has DM_FENCE_DEV_SEQ (zero from kernels
+	 * before it): how often the device was opened again (reopen or
+	 * unfence) and how often its bitmap was cleared (GET_DIRTY with
+	 * clear, or the get_dirty clear message), since it was created.  A
+	 * copy tool compares them around its final round: a change it did
+	 * not make means someone else reopened the device or took dirty bits.
+	 */
+	__u64 reopens;
+	__u64 clears;
+	__u64 reserved[2];		/* zero */
 };
 
 #define DM_FENCE_DEV_FENCE_READS	_BITUL(0)	/* reads fail when fenced */
 #define DM_FENCE_DEV_CLOSE_FAIL		_BITUL(1)	/* closed with 'fail' */
+#define DM_FENCE_DEV_SEQ		_BITUL(2)	/* reopens, clears filled */
 
 /* The head of every ioctl struct. */
 struct dm_fence_ioc_hdr {
