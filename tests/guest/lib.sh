@@ -320,6 +320,26 @@ write_in_flight() {	# <dm name> <block> <file>
 	wait_until 20 field_is "$1" inflight 1 || fail "write to $1 not in flight: $(fence_status "$1")"
 }
 
+# Start "fencectl copy <name> <dst> --max-rounds 0 --rate 8 [args...]" in
+# the background (pid in $COPY_PID, stderr in /tmp/copy.err) and return
+# once it has drained the source with a final round of 48 MiB ahead of it
+# (6 s): the 48 MiB (/tmp/final) are written while round 0 is stopped
+# right after its fetch.  (Racing the writes against round 0's rate
+# instead hung on the kcsan kernel: the writer, slower than the round, had
+# its last write held by the close.)
+copy_into_long_final_round() {	# <name> <dst> [copy args...]
+	local name=$1 dst=$2
+	shift 2
+	random_file /tmp/final $((48 * 1024))
+	"$FENCECTL" copy "$name" "$dst" --max-rounds 0 --rate 8 "$@" 2> /tmp/copy.err &
+	COPY_PID=$!
+	wait_until 10 dirty_is "$name" 0 || fail "copy did not fetch the bitmap: $(fence_status "$name") $(cat /tmp/copy.err)"
+	kill -STOP $COPY_PID
+	dd if=/tmp/final of="/dev/mapper/$name" bs=1M oflag=direct status=none
+	kill -CONT $COPY_PID
+	wait_until 30 field_is "$name" state closed || fail "copy never drained: $(fence_status "$name")"
+}
+
 block_sum() {	# <dev> <block>
 	sum_range "$1" $(($2 * 8)) 8
 }

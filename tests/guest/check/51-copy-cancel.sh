@@ -63,20 +63,10 @@ dmsetup remove vm
 dmsetup remove dly
 dmsetup remove g0
 
-# final round: 48 MiB are written while round 0 is stopped (SIGSTOP right
-# after its fetch), so the final round has 48 MiB to copy (6 s at 8 MiB/s)
-# after the source is closed.  (Racing the writes against round 0's rate
-# instead hung on the kcsan kernel: the writer, slower than the round, had
-# its last write held by the close.)
+# final round: 48 MiB to copy (6 s) after the source is closed
 fence_create vm "$src"
 dd if=/dev/zero of=/dev/mapper/vm bs=64k count=1 oflag=direct status=none
-random_file /tmp/final $((48 * 1024))
-"$FENCECTL" copy vm "$dst" --max-rounds 0 --rate 8 2>/tmp/copy.err &
-c=$!
-wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap: $(fence_status vm) $(cat /tmp/copy.err /tmp/copy.json 2>/dev/null)"
-kill -STOP $c
-dd if=/tmp/final of=/dev/mapper/vm bs=1M oflag=direct status=none
-kill -CONT $c
-wait_until 30 field_is vm state closed || fail "copy never drained: $(fence_status vm)"
+copy_into_long_final_round vm "$dst"
+c=$COPY_PID
 cancel_with_held_write INT 15000 "in the final round"
 expect_eq "$(sum_range /dev/mapper/vm 0 $((48 * 2048)))" "$(file_sum /tmp/final)" "data written before the final round"

@@ -34,18 +34,10 @@ has "cleared by another reader" < /tmp/copy.err || fail "no word of the foreign 
 expect_field vm state open
 expect_eq "$(dmsetup table vm)" "$table" "table after a refused switch"
 
-# a third party reopens the source during the final round: 48 MiB written
-# while round 0 is stopped after its fetch make the final round 6 s long
-random_file /tmp/final $((48 * 1024))
-"$FENCECTL" copy vm "$dst" --switch --max-rounds 0 --rate 8 2> /tmp/copy.err &
-c=$!
-wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap"
-kill -STOP $c
-dd if=/tmp/final of=/dev/mapper/vm bs=1M oflag=direct status=none
-kill -CONT $c
-wait_until 30 field_is vm state closed || fail "copy never drained: $(fence_status vm)"
+# a third party reopens the source during the final round (6 s long)
+copy_into_long_final_round vm "$dst" --switch
 "$FENCECTL" reopen vm > /dev/null
-expect_wait $c 4 "exit code of a copy whose source was reopened in the final round"
+expect_wait $COPY_PID 4 "exit code of a copy whose source was reopened in the final round"
 has "reopened by someone else" < /tmp/copy.err || fail "no word of the reopen: $(cat /tmp/copy.err)"
 expect_field vm state open
 expect_eq "$(dmsetup table vm)" "$table" "table after a refused switch"
