@@ -64,6 +64,10 @@ struct copier {
 	int fenced;			/* the source was seen fenced */
 	uint64_t clears;		/* fetches with clear made by this copy */
 	double checked;			/* when the state was last read */
+	/* progress of the current round, reported every second */
+	int round;
+	uint64_t round_total, round_done;
+	double round_start, reported;
 };
 
 static double now(void)
@@ -121,6 +125,48 @@ static void emit_fenced(const struct copier *c, const struct dm_fence_info *info
 			isatty(2) ? "\n" : "", (uint64_t)info->generation,
 			(uint64_t)info->stale_inflight);
 	}
+}
+
+/*
+ * Every second of a round: how far it is, on a terminal as one line
+ * rewritten in place, with --json as a "progress" object.
+ */
+static void progress(struct copier *c)
+{
+	double t = now(), el = t - c->round_start, rate, eta;
+
+	if (t - c->reported < 1)
+		return;
+	c->reported = t;
+	rate = el > 0 ? c->round_done / el : 0;
+	eta = rate > 0 ? (c->round_total - c->round_done) / rate : -1;
+	if (c->o->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("progress"));
+		json_object_object_add(o, "round", json_object_new_int(c->round));
+		json_object_object_add(o, "bytes_done", json_object_new_uint64(c->round_done));
+		json_object_object_add(o, "bytes_total", json_object_new_uint64(c->round_total));
+		json_object_object_add(o, "rate_mib_s", json_object_new_double(rate / 1048576));
+		json_object_object_add(o, "eta_s", json_object_new_double(eta));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fflush(stdout);
+		json_object_put(o);
+	} else if (isatty(2)) {
+		fprintf(stderr, "\rround %d: %3.0f%% %.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s   ",
+			c->round, c->round_total ? 100.0 * c->round_done / c->round_total : 100.0,
+			c->round_done / 1048576.0, c->round_total / 1048576.0, rate / 1048576,
+			eta < 0 ? 0 : eta);
+	}
+}
+
+static void round_begin(struct copier *c, int round, uint64_t total)
+{
+	c->round = round;
+	c->round_total = total;
+	c->round_done = 0;
+	c->round_start = now();
+	c->reported = c->round_start;
 }
 
 /*
@@ -217,6 +263,8 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 		off += n;
 		len -= n;
 		c->copied += n;
+		c->round_done += n;
+		progress(c);
 		if (c->o->rate_mib_s) {
 			double want = c->copied / (c->o->rate_mib_s * 1048576.0);
 			double el = now() - c->start;
@@ -489,6 +537,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		goto out;
 	}
 	t0 = now();
+	round_begin(&c, 0, c.bytes);
 	r = drain_after(&c, copy_range(&c, 0, c.bytes));
 	if (r)
 		goto out;
@@ -508,6 +557,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 			break;
 		}
 		t0 = now();
+		round_begin(&c, round, (uint64_t)dirty * c.region);
 		r = copy_regions(&c, c.bits);
 		if (r)
 			goto out;
@@ -542,6 +592,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		goto out;
 	}
 	dirty = (int64_t)merge_pending(&c);
+	round_begin(&c, round, (uint64_t)dirty * c.region);
 	r = copy_regions(&c, c.pending);
 	if (r)
 		goto out;

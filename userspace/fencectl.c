@@ -433,13 +433,26 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "copy")) {
 		co.json = json_output;
 		r = fence_copy(&dev, argv[optind + 1], &co, &interrupted);
-		if (r == -ECANCELED)
-			return EXIT_CANCELLED;
-		if (r == -ESTALE)
-			return EXIT_FENCED;
-		if (r)
+		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED :
+		    r == -ENOSPC || r == -ENOENT ? EXIT_USAGE : exit_for(r);
+		if (r && r != -ESTALE && json_output) {
+			/*
+			 * The last line says how it ended, with the errno's
+			 * name (a copy the source's fence ended is "done").
+			 */
+			struct json_object *j = json_object_new_object();
+			const char *name = strerrorname_np(-r);
+
+			json_object_object_add(j, "event", json_object_new_string("error"));
+			json_object_object_add(j, "error", json_object_new_string(name ? name : "EUNKNOWN"));
+			json_object_object_add(j, "message", json_object_new_string(strerror(-r)));
+			json_object_object_add(j, "exit", json_object_new_int(c));
+			puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+			json_object_put(j);
+		} else if (r && r != -ECANCELED && r != -ESTALE) {
 			fprintf(stderr, "fencectl: %s: copy: %s\n", dev.name, strerror(-r));
-		return r == -ENOSPC || r == -ENOENT ? EXIT_USAGE : exit_for(r);
+		}
+		return c;
 	}
 	else
 		return cmd_watch(&dev, &o);

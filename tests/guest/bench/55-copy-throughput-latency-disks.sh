@@ -36,7 +36,7 @@ fio_copy_mib_s() {	# QD8 x 1 MiB: read SRC and write DST at once; the slower sid
 for r in $(seq "$ROUNDS"); do
 	"$FENCECTL" --json copy vm "$dst" --max-rounds 0 --reopen > /tmp/copy.json ||
 		fail "copy failed: $(cat /tmp/copy.json)"
-	python3 -c 'import json,sys; e=[json.loads(l) for l in open("/tmp/copy.json")][0]; print("%.1f" % (e["bytes_copied"] / 2**20 / e["seconds"]))' >> /tmp/r.copy
+	python3 -c 'import json,sys; e=[e for e in map(json.loads, open("/tmp/copy.json")) if e["event"] == "precopy"][0]; print("%.1f" % (e["bytes_copied"] / 2**20 / e["seconds"]))' >> /tmp/r.copy
 	fio_copy_mib_s >> /tmp/r.fio
 	t0=$(date +%s%N)
 	dd if=/dev/mapper/vm of="$dst" bs=4M iflag=direct oflag=direct status=none

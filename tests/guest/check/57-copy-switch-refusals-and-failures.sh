@@ -1,7 +1,9 @@
 # fencectl copy --switch refuses a DST that shares sectors with the source
 # (its backing device, the fence device itself, a dm device stacked on the
 # backing device) or that is in use (mounted), before it touches anything;
-# a SIGHUP during the pre-copy cancels like SIGINT; a reload that fails
+# a SIGHUP during the pre-copy cancels like SIGINT (with --json: progress
+# every second from the first, and a last line naming ECANCELED); a
+# reload that fails
 # between the suspend and the resume puts the device back on SRC, resumed
 # and open.  Each time the source is open, on its old table, and a write
 # issued meanwhile lands on SRC.
@@ -34,6 +36,8 @@ refused() {	# <dst> <message> <what>
 }
 
 refused "$src" "shares sectors" "DST = the backing device"
+expect_exit 4 "$FENCECTL" --json copy vm "$src" --switch
+tail -n 1 /tmp/expect_exit.out | has '"error":"EXDEV"' || fail "JSON of a refused DST: $(cat /tmp/expect_exit.out)"
 refused "/dev/$(dm_sysname vm)" "shares sectors" "DST = the fence device"
 dmsetup create over --table "0 $(sectors_of "$src") linear $src 0"
 refused "/dev/$(dm_sysname over)" "shares sectors" "DST = dm-linear over the backing device"
@@ -45,11 +49,21 @@ refused "$other" "in use" "DST mounted"
 umount /tmp/mnt
 
 # SIGHUP in the pre-copy (64 MiB at 4 MiB/s: 16 s)
-"$FENCECTL" copy vm "$dst" --switch --rate 4 2> /tmp/copy.err &
+"$FENCECTL" --json copy vm "$dst" --switch --rate 4 > /tmp/copy.json &
 c=$!
-wait_until 10 grep -q . /tmp/copy.err || true
+wait_until 10 grep -q '"event":"progress"' /tmp/copy.json || fail "no progress in the first seconds: $(cat /tmp/copy.json)"
+progress_lines_above() { [ "$(grep -c '"event":"progress"' /tmp/copy.json)" -gt "$1" ]; }
+wait_until 10 progress_lines_above 2 || fail "progress stopped: $(cat /tmp/copy.json)"
 kill -HUP $c
 expect_wait $c 5 "exit code of a copy cancelled by SIGHUP"
+python3 - /tmp/copy.json <<'PY' || fail "copy report: $(cat /tmp/copy.json)"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+p = [e for e in ev if e["event"] == "progress"]
+assert p and p[0]["round"] == 0 and p[0]["bytes_total"] == 64 << 20, p
+assert all(a["bytes_done"] <= b["bytes_done"] for a, b in zip(p, p[1:])), p
+assert ev[-1] == {**ev[-1], "event": "error", "error": "ECANCELED", "exit": 5}, ev[-1]
+PY
 still_on_src "SIGHUP in the pre-copy"
 
 # the reload fails after the suspend: resumed on SRC, open, exit 4
