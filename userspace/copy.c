@@ -470,7 +470,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	char src_path[160];
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
-	double t0, downtime = 0, drain_time = 0;
+	double t0, t_switch, downtime = 0, drain_time = 0, switch_time = 0;
 	int r, round = 0, switched = 0;
 	uint64_t clears_at_start;
 
@@ -628,7 +628,9 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		/* dm opens DST exclusively itself */
 		close(c.out);
 		c.out = -1;
+		t_switch = now();
 		r = fence_switch_backing(src, dst_path, &now_table);
+		switch_time = now() - t_switch;
 		if (r) {
 			fprintf(stderr, "fencectl: copy: switch to %s: %s; %s stays on the source\n",
 				dst_path, strerror(-r), src->name);
@@ -661,6 +663,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "bytes_copied", json_object_new_uint64(c.copied));
 		json_object_object_add(j, "downtime_ms", json_object_new_double(downtime * 1000));
 		json_object_object_add(j, "drain_ms", json_object_new_double(drain_time * 1000));
+		json_object_object_add(j, "switch_ms", json_object_new_double(switch_time * 1000));
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
 		json_object_object_add(j, "switched", json_object_new_boolean(switched));
