@@ -522,7 +522,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	}
 	c.bits = calloc(c.words, 8);
 	c.pending = calloc(c.words, 8);
-	c.q = copyq_new(c.in, c.out, COPY_DEPTH, COPY_CHUNK);
+	c.q = copyq_new(c.in, c.out, COPY_DEPTH, COPY_CHUNK, o->sparse ? COPYQ_SPARSE : 0);
 	if (!c.bits || !c.pending || !c.q || posix_memalign((void **)&c.buf, ALIGN, CHUNK)) {
 		r = -ENOMEM;
 		goto out;
@@ -664,6 +664,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "downtime_ms", json_object_new_double(downtime * 1000));
 		json_object_object_add(j, "drain_ms", json_object_new_double(drain_time * 1000));
 		json_object_object_add(j, "switch_ms", json_object_new_double(switch_time * 1000));
+		json_object_object_add(j, "bytes_zeroed", json_object_new_uint64(copyq_zeroed(c.q)));
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
 		json_object_object_add(j, "switched", json_object_new_boolean(switched));

@@ -15,6 +15,7 @@ struct copy_opts {
 	int verify;			/* compare SRC and DST after the final round */
 	int reopen;			/* reopen SRC at the end instead of leaving it closed */
 	int do_switch;			/* reload the device onto DST and reopen it there */
+	int sparse;			/* deallocate DST where SRC reads as zeros */
 	int max_rounds;			/* pre-copy rounds at most */
 	uint64_t threshold;		/* stop pre-copy at this many dirty regions */
 	uint32_t drain_timeout_ms;	/* 0: wait for the drain as long as it takes */
@@ -54,8 +55,10 @@ int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
 
 /* copyq.c: copying ranges with several requests in flight */
 struct copyq;
-struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk);
+#define COPYQ_SPARSE	1		/* deallocate zero chunks on DST */
+struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk, int flags);
 unsigned int copyq_depth(const struct copyq *q);
+uint64_t copyq_zeroed(const struct copyq *q);
 int copyq_add(struct copyq *q, uint64_t off, size_t len);
 int copyq_drain(struct copyq *q);
 void copyq_free(struct copyq *q);

@@ -7,6 +7,12 @@
  * Where io_uring is not available (kernel.io_uring_disabled, seccomp), one
  * slot copies with pread/pwrite.
  *
+ * A chunk read as all zeros is not written: DST's range is zeroed with
+ * fallocate(ZERO_RANGE) (REQ_OP_WRITE_ZEROES where the device has it, the
+ * kernel writing zero pages where not), or with COPYQ_SPARSE deallocated
+ * with PUNCH_HOLE (a discard that reads back as zeros; ZERO_RANGE where
+ * the device cannot).
+ *
  * Ranges added between two copyq_drain() calls must not overlap: their
  * writes may complete in any order.  copy.c drains at the end of each
  * round, so a region copied again by a later round is never overtaken by
@@ -14,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +39,15 @@ struct slot {
 struct copyq {
 	int in, out;
 	int uring;			/* 0: pread/pwrite, one slot */
+	int sparse;			/* punch holes for zero chunks */
+	uint64_t zeroed;		/* bytes zeroed rather than written */
 	struct io_uring ring;
 	unsigned int depth, inflight;
 	struct slot *slots;
 	int err;			/* the first failure, sticky */
 };
 
-struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk)
+struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk, int flags)
 {
 	struct copyq *q = calloc(1, sizeof(*q));
 
@@ -46,6 +55,7 @@ struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk)
 		return NULL;
 	q->in = in;
 	q->out = out;
+	q->sparse = flags & COPYQ_SPARSE;
 	q->uring = !io_uring_queue_init(depth, &q->ring, 0);
 	q->depth = q->uring ? depth : 1;
 	q->slots = calloc(q->depth, sizeof(*q->slots));
@@ -63,6 +73,34 @@ fail:
 unsigned int copyq_depth(const struct copyq *q)
 {
 	return q->depth;
+}
+
+uint64_t copyq_zeroed(const struct copyq *q)
+{
+	return q->zeroed;
+}
+
+static int all_zero(const char *buf, size_t len)
+{
+	/* len is a multiple of 512: compare with the first 16 bytes, then on */
+	static const char zero[16];
+
+	return !memcmp(buf, zero, sizeof(zero)) && !memcmp(buf, buf + sizeof(zero), len - sizeof(zero));
+}
+
+/* DST's [off, off + len) reads as zeros afterwards, or -errno */
+static int zero_range(struct copyq *q, uint64_t off, size_t len)
+{
+	int mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE;
+
+	if (q->sparse && !fallocate(q->out, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE,
+				    (off_t)off, (off_t)len))
+		goto done;
+	if (fallocate(q->out, mode, (off_t)off, (off_t)len))
+		return -errno;
+done:
+	q->zeroed += len;
+	return 0;
 }
 
 static void fail_with(struct copyq *q, int err)
@@ -116,9 +154,14 @@ static void reap_one(struct copyq *q)
 	if (r != (int)s->len)
 		fail_with(q, r < 0 ? r : -EIO);
 	if (r == (int)s->len && !s->writing && !q->err) {
-		s->writing = 1;
-		submit(q, s);
-		return;
+		if (!all_zero(s->buf, s->len)) {
+			s->writing = 1;
+			submit(q, s);
+			return;
+		}
+		r = zero_range(q, s->off, s->len);
+		if (r)
+			fail_with(q, r);
 	}
 	s->busy = 0;
 	q->inflight--;
@@ -131,6 +174,8 @@ static int copy_sync(struct copyq *q, uint64_t off, size_t len)
 
 	if (r != (ssize_t)len)
 		return r < 0 ? -errno : -EIO;
+	if (all_zero(buf, len))
+		return zero_range(q, off, len);
 	r = pwrite(q->out, buf, len, (off_t)off);
 	if (r != (ssize_t)len)
 		return r < 0 ? -errno : -EIO;

@@ -53,7 +53,7 @@ static const char usage_text[] =
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
 	"  watch DEV [--until STATE]         print each state change (dm events)\n"
 	"  copy DEV DST [--threshold N] [--max-rounds N] [--drain-timeout MS]\n"
-	"       [--rate MIB/S] [--verify] [--reopen | --switch]\n"
+	"       [--rate MIB/S] [--verify] [--sparse] [--reopen | --switch]\n"
 	"                                    live-copy DEV onto block device DST\n"
 	"                                    (--switch: and run DEV on DST)\n"
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
@@ -301,6 +301,7 @@ int main(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'V' },
 		{ "reopen", no_argument, NULL, 'O' },
 		{ "switch", no_argument, NULL, 'S' },
+		{ "sparse", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
@@ -345,7 +346,7 @@ int main(int argc, char **argv)
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
 		  !strcmp(cmd, "unfence") ? "F" : !strcmp(cmd, "fence") ? "wt" :
 		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
-		  !strcmp(cmd, "copy") ? "TMDRVOS" : "";
+		  !strcmp(cmd, "copy") ? "TMDRVOSP" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json_output = 1;
@@ -384,6 +385,7 @@ int main(int argc, char **argv)
 		case 'V': co.verify = 1; break;
 		case 'O': co.reopen = 1; break;
 		case 'S': co.do_switch = 1; break;
+		case 'P': co.sparse = 1; break;
 		}
 	}
 	if (argc - optind != nargs)
