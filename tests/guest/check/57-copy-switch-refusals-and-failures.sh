@@ -2,8 +2,8 @@
 # (its backing device, the fence device itself, a dm device stacked on the
 # backing device) or that is in use (mounted), before it touches anything;
 # a SIGHUP during the pre-copy cancels like SIGINT (with --json: progress
-# every second from the first, and a last line naming ECANCELED); a
-# reload that fails
+# every second from the first, and a last line naming ECANCELED), and so
+# does a SIGINT in the final round; a reload that fails
 # between the suspend and the resume puts the device back on SRC, resumed
 # and open.  Each time the source is open, on its old table, and a write
 # issued meanwhile lands on SRC.
@@ -65,6 +65,12 @@ assert all(a["bytes_done"] <= b["bytes_done"] for a, b in zip(p, p[1:])), p
 assert ev[-1] == {**ev[-1], "event": "error", "error": "ECANCELED", "exit": 5}, ev[-1]
 PY
 still_on_src "SIGHUP in the pre-copy"
+
+# SIGINT in the final round (48 MiB, 6 s, the source closed): no switch
+copy_into_long_final_round vm "$dst" --switch
+kill -INT $COPY_PID
+expect_wait $COPY_PID 5 "exit code of a copy --switch cancelled in the final round"
+still_on_src "SIGINT in the final round"
 
 # the reload fails after the suspend: resumed on SRC, open, exit 4
 rc=0
