@@ -93,7 +93,7 @@ build_module() {	# <kver> [make args...]
 build_test_tools() {
 	local t
 	mkdir -p "$BUILD/tools"
-	for t in ioctl_refusals ioctl_fuzz dirty_fault pr_ioctl; do
+	for t in ioctl_refusals ioctl_fuzz dirty_fault pr_ioctl no_io_uring; do
 		gcc -std=c11 -O2 -Wall -Wextra -Werror -I"$REPO/uapi" \
 			-o "$BUILD/tools/$t" "$REPO/tests/guest/tools/$t.c" || return 1
 	done

@@ -665,6 +665,8 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "drain_ms", json_object_new_double(drain_time * 1000));
 		json_object_object_add(j, "switch_ms", json_object_new_double(switch_time * 1000));
 		json_object_object_add(j, "bytes_zeroed", json_object_new_uint64(copyq_zeroed(c.q)));
+		/* 1: io_uring was not available, pread/pwrite one at a time */
+		json_object_object_add(j, "queue_depth", json_object_new_int((int)copyq_depth(c.q)));
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
 		json_object_object_add(j, "switched", json_object_new_boolean(switched));
