@@ -100,8 +100,8 @@ build_test_tools() {
 	# shellcheck disable=SC2046 # pkg-config prints several words
 	gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$BUILD/tools/table_fuzz" \
 		"$REPO/tests/guest/tools/table_fuzz.c" $(pkg-config --cflags --libs devmapper) || return 1
-	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BUILD/tools/fail_dm_load.so" \
-		"$REPO/tests/guest/tools/fail_dm_load.c" -ldl || return 1
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BUILD/tools/dm_ioctl_fault.so" \
+		"$REPO/tests/guest/tools/dm_ioctl_fault.c" -ldl || return 1
 }
 
 # Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land

@@ -3,10 +3,12 @@
 # backing device) or that is in use (mounted), before it touches anything;
 # a SIGHUP during the pre-copy cancels like SIGINT (with --json: progress
 # every second from the first, and a last line naming ECANCELED), and so
-# does a SIGINT in the final round; a reload that fails
-# between the suspend and the resume puts the device back on SRC, resumed
-# and open.  Each time the source is open, on its old table, and a write
-# issued meanwhile lands on SRC.
+# does a SIGINT in the final round; a reload that fails between the
+# suspend and the resume puts the device back on SRC, resumed and open.
+# Each time the source is open, on its old table, and a write issued
+# meanwhile lands on SRC.  fencectl killed between suspend and resume
+# (before the load, or after it) leaves a suspended device that "dmsetup
+# resume" and "fencectl reopen" finish, on SRC or on DST as loaded.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 modprobe ext4
@@ -74,10 +76,39 @@ still_on_src "SIGINT in the final round"
 
 # the reload fails after the suspend: resumed on SRC, open, exit 4
 rc=0
-LD_PRELOAD=$TOOLS/fail_dm_load.so "$FENCECTL" copy vm "$dst" --switch 2> /tmp/copy.err || rc=$?
+DM_IOCTL_FAULT=fail-load LD_PRELOAD=$TOOLS/dm_ioctl_fault.so \
+	"$FENCECTL" copy vm "$dst" --switch 2> /tmp/copy.err || rc=$?
 expect_eq "$rc" 4 "exit code of a switch whose reload failed"
 has "stays on the source" < /tmp/copy.err || fail "no word of the failed switch: $(cat /tmp/copy.err)"
 still_on_src "a failed reload"
+
+# fencectl killed between suspend and resume: the device stays suspended
+# (writes wait in dm core); "dmsetup resume" makes whichever table is
+# loaded live and "fencectl reopen" lets the writes go on, to that device
+crash_then_recover() {	# <fault> <backing device expected after the resume>
+	local rc=0 w
+	DM_IOCTL_FAULT=$1 LD_PRELOAD=$TOOLS/dm_ioctl_fault.so \
+		"$FENCECTL" copy vm "$dst" --switch 2> /tmp/copy.err || rc=$?
+	expect_eq "$rc" 137 "exit of fencectl killed ($1)"
+	dmsetup info vm | has 'State: *SUSPENDED' || fail "vm not suspended after a crash ($1)"
+	random_file /tmp/blk 4
+	dd if=/tmp/blk of=/dev/mapper/vm bs=4k seek=5 oflag=direct status=none &
+	w=$!
+	dmsetup resume vm
+	"$FENCECTL" reopen vm > /dev/null
+	wait $w || fail "the write issued while suspended failed ($1)"
+	expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$2")" "backing device after a crash ($1) and resume"
+	expect_eq "$(block_sum "$2" 5)" "$(file_sum /tmp/blk)" "the write issued while suspended, on the live backing device ($1)"
+	expect_field vm state open
+}
+crash_then_recover kill-at-load "$src"
+expect_eq "$(dmsetup table vm)" "$table" "table after a crash before the load"
+crash_then_recover kill-at-resume "$dst"
+# back to SRC for the last case, as a plain reload would
+dmsetup suspend vm
+dmsetup load vm --table "$table"
+dmsetup resume vm
+expect_field vm state open
 
 # and with nothing in the way, the same copy switches
 "$FENCECTL" copy vm "$dst" --switch --verify 2> /tmp/copy.err || fail "copy --switch: $(cat /tmp/copy.err)"
