@@ -31,7 +31,9 @@ struct copy_opts {
  * nobody fenced it.  With o->do_switch the device runs on DST when it
  * returns 0 (and -ESTALE if it was fenced just after the switch); on a
  * failure before the switch it runs on SRC.  -EXDEV: DST overlaps the
- * device or its backing; -EBUSY: DST is held (mounted, or in use by dm).
+ * device or its backing; -EBUSY: DST is held (mounted, or in use by dm),
+ * or someone else reopened the source after the drain or cleared its
+ * bitmap during the copy (DST may miss writes: nothing switched).
  */
 int fence_copy(const struct fence_device *src, const char *dst_path,
 	       const struct copy_opts *o, volatile sig_atomic_t *cancelled);
