@@ -60,19 +60,55 @@ static const char usage_text[] =
 	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
 	"      5 copy cancelled, 6 copy complete but the source was fenced\n";
 
-static int usage(const char *why)
-{
-	if (why)
-		fprintf(stderr, "fencectl: %s\n", why);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
-}
-
 static void print_json(struct json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	fflush(stdout);
 	json_object_put(o);
+}
+
+/* The errno's name, stable for scripts ("ETIMEDOUT"), where strerror is not. */
+static const char *errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name ? name : "EUNKNOWN";
+}
+
+/*
+ * A failure that filled no counts: one line on standard error, or with
+ * --json one object on standard output (device and command where known,
+ * the errno's name, the message, the exit status).  Returns @code.
+ */
+static int report_error(const char *device, const char *cmd, int err, const char *message,
+			int code)
+{
+	if (json_output) {
+		struct json_object *o = json_object_new_object();
+
+		if (device)
+			json_object_object_add(o, "device", json_object_new_string(device));
+		if (cmd)
+			json_object_object_add(o, "command", json_object_new_string(cmd));
+		json_object_object_add(o, "error", json_object_new_string(errno_name(err)));
+		json_object_object_add(o, "message", json_object_new_string(message));
+		json_object_object_add(o, "exit", json_object_new_int(code));
+		print_json(o);
+	} else if (device) {
+		fprintf(stderr, "fencectl: %s: %s%s%s\n", device, cmd ? cmd : "", cmd ? ": " : "",
+			message);
+	} else {
+		fprintf(stderr, "fencectl: %s\n", message);
+	}
+	return code;
+}
+
+static int usage(const char *why)
+{
+	if (why)
+		report_error(NULL, NULL, EINVAL, why, EXIT_USAGE);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
 }
 
 static struct json_object *info_json(const struct fence_device *dev,
@@ -119,11 +155,11 @@ static void print_info(const struct fence_device *dev, const struct dm_fence_inf
 			json_object_object_add(o, "command", json_object_new_string(what));
 		json_object_object_add(o, "result",
 				       json_object_new_string(err ? strerror(-err) : "ok"));
+		if (err)
+			json_object_object_add(o, "error", json_object_new_string(errno_name(-err)));
 		print_json(o);
 		return;
 	}
-	if (what && err)
-		printf("%s: %s: %s\n", dev->name, what, strerror(-err));
 	printf("%s: %s generation %" PRIu64 ", %" PRIu64 " in flight, %" PRIu64
 	       " held, %" PRIu64 " stale in flight, %" PRIu64 " late, %" PRIu64
 	       " failed, %" PRIu64 "/%" PRIu64 " regions dirty, %" PRIu64 " flush errors\n",
@@ -398,14 +434,15 @@ int main(int argc, char **argv)
 		return usage("GENERATION must be a number from 1 to 2^63-1");
 
 	r = fence_resolve(argv[optind], &dev);
-	if (r == FENCE_NO_DEVICE) {
-		fprintf(stderr, "fencectl: %s: no such device-mapper device\n", argv[optind]);
-		return EXIT_NODEV;
-	}
-	if (r == FENCE_NOT_FENCE) {
-		fprintf(stderr, "fencectl: %s: not a fence device\n", argv[optind]);
-		return EXIT_NODEV;
-	}
+	if (r == FENCE_NO_DEVICE)
+		return report_error(argv[optind], NULL, ENXIO, "no such device-mapper device",
+				    EXIT_NODEV);
+	if (r == FENCE_NOT_FENCE)
+		return report_error(argv[optind], NULL, ENXIO, "not a fence device", EXIT_NODEV);
+	if (r == FENCE_NO_PERMISSION)
+		return report_error(argv[optind], NULL, EACCES,
+				    "permission denied (device-mapper needs CAP_SYS_ADMIN)",
+				    EXIT_REFUSED);
 
 	/* no SA_RESTART: a signal ends a wait in the kernel with EINTR */
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -435,22 +472,19 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "copy")) {
 		co.json = json_output;
 		r = fence_copy(&dev, argv[optind + 1], &co, &interrupted);
-		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED :
-		    r == -ENOSPC || r == -ENOENT ? EXIT_USAGE : exit_for(r);
+		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED : exit_for(r);
 		if (r && r != -ESTALE && json_output) {
 			/*
 			 * The last line says how it ended, with the errno's
 			 * name (a copy the source's fence ended is "done").
 			 */
 			struct json_object *j = json_object_new_object();
-			const char *name = strerrorname_np(-r);
 
 			json_object_object_add(j, "event", json_object_new_string("error"));
-			json_object_object_add(j, "error", json_object_new_string(name ? name : "EUNKNOWN"));
+			json_object_object_add(j, "error", json_object_new_string(errno_name(-r)));
 			json_object_object_add(j, "message", json_object_new_string(strerror(-r)));
 			json_object_object_add(j, "exit", json_object_new_int(c));
-			puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
-			json_object_put(j);
+			print_json(j);
 		} else if (r && r != -ECANCELED && r != -ESTALE) {
 			fprintf(stderr, "fencectl: %s: copy: %s\n", dev.name, strerror(-r));
 		}
@@ -461,10 +495,8 @@ int main(int argc, char **argv)
 
 	/* a refusal that filled nothing (bad input, no permission): no counts */
 	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL &&
-	    r != -EIO && r != -ESTALE) {
-		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd, strerror(-r));
-		return exit_for(r);
-	}
+	    r != -EIO && r != -ESTALE)
+		return report_error(dev.name, cmd, -r, strerror(-r), exit_for(r));
 	if (r && !json_output)
 		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd,
 			r == -ETIMEDOUT ? "timed out" : strerror(-r));

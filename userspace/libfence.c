@@ -60,6 +60,22 @@ static int task_set_device(struct dm_task *dmt, const char *spec)
 	return dm_task_set_name(dmt, spec);
 }
 
+/* CAP_SYS_ADMIN in the effective set, which every dm ioctl checks */
+static int has_cap_sys_admin(void)
+{
+	unsigned long long caps = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 1;	/* cannot tell: do not claim a permission problem */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps >> 21 & 1;	/* CAP_SYS_ADMIN */
+}
+
 int fence_resolve(const char *spec, struct fence_device *dev)
 {
 	struct dm_task *dmt;
@@ -69,13 +85,24 @@ int fence_resolve(const char *spec, struct fence_device *dev)
 	int r = FENCE_NO_DEVICE, fences = 0;
 	void *next = NULL;
 
+	/*
+	 * Every dm ioctl wants CAP_SYS_ADMIN: without it say so, not "no such
+	 * device" (libdevmapper fails before it asks, trying to create
+	 * /dev/mapper).
+	 */
+	if (!has_cap_sys_admin())
+		return FENCE_NO_PERMISSION;
 	dm_log_with_errno_init(dm_log_quiet);
 	dmt = dm_task_create(DM_DEVICE_TABLE);
 	if (!dmt)
 		return FENCE_NO_DEVICE;
 	if (!task_set_device(dmt, spec) || !dm_task_run(dmt) ||
-	    !dm_task_get_info(dmt, &info) || !info.exists)
+	    !dm_task_get_info(dmt, &info) || !info.exists) {
+		/* CAP_SYS_ADMIN in a user namespace is not the kernel's */
+		if (dm_task_get_errno(dmt) == EACCES || dm_task_get_errno(dmt) == EPERM)
+			r = FENCE_NO_PERMISSION;
 		goto out;
+	}
 	r = FENCE_NOT_FENCE;
 	do {
 		next = dm_get_next_target(dmt, next, &start, &length, &type, &params);

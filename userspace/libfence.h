@@ -22,6 +22,7 @@ enum {
 	FENCE_RESOLVED = 0,
 	FENCE_NO_DEVICE = -1,	/* no such device-mapper device */
 	FENCE_NOT_FENCE = -2,	/* a dm device, but not a fence target */
+	FENCE_NO_PERMISSION = -3, /* device-mapper refused us (not root) */
 };
 
 int fence_resolve(const char *spec, struct fence_device *dev);

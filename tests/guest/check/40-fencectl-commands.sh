@@ -87,3 +87,31 @@ expect_exit 2 fencectl status lin
 expect_exit 4 fencectl fence f0 6
 expect_exit 4 fencectl fence f0 3
 check_json open 6
+
+# errors scripts can act on: with --json every failure is one object on
+# standard output naming the errno ("error"), also usage errors and unknown
+# devices; a refusal says it once in text mode (standard error)
+expect_exit 4 fencectl --json unfence f0 5
+expect_eq "$(json_field error < /tmp/expect_exit.out)" ESTALE "JSON error of an unfence at a past generation"
+out=$(fencectl unfence f0 5 2> /tmp/err.txt) || true
+expect_eq "$(grep -c 'Stale file handle' /tmp/err.txt)" 1 "the refusal said on standard error, once"
+has -v 'Stale file handle' <<< "$out" || fail "the refusal repeated on standard output: $out"
+fencectl --json fence f0 abc > /tmp/out.json 2> /dev/null || true
+expect_eq "$(json_field error < /tmp/out.json)" EINVAL "JSON error of a usage error"
+expect_eq "$(json_field exit < /tmp/out.json)" 1 "JSON exit of a usage error"
+fencectl --json status nosuchdevice > /tmp/out.json 2> /dev/null || true
+expect_eq "$(json_field error < /tmp/out.json)" ENXIO "JSON error of an unknown device"
+expect_eq "$(json_field exit < /tmp/out.json)" 2 "JSON exit of an unknown device"
+
+# not root: refused (4, "permission denied"), not "no such device"
+expect_exit 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$FENCECTL" status f0
+has 'permission denied' < /tmp/expect_exit.out || fail "non-root: $(cat /tmp/expect_exit.out)"
+expect_exit 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$FENCECTL" --json status f0
+expect_eq "$(json_field error < /tmp/expect_exit.out)" EACCES "JSON error of a non-root caller"
+
+# copy: a DST that does not exist is "no such device" (2), one too small
+# is refused (4)
+expect_exit 2 fencectl copy f0 /dev/nosuchdisk
+small=$(nullb_create nbsmall 8)
+expect_exit 4 fencectl copy f0 "$small"
+has 'smaller' < /tmp/expect_exit.out || fail "copy to a small DST: $(cat /tmp/expect_exit.out)"
