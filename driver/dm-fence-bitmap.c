@@ -41,8 +41,7 @@ int fence_bitmap_init(struct fence_bitmap *bm, sector_t len,
 		return -ENOMEM;
 	bm->nr_dirty = alloc_percpu_gfp(long, GFP_KERNEL | __GFP_ACCOUNT);
 	if (!bm->nr_dirty) {
-		kvfree(bm->words);
-		bm->words = NULL;
+		fence_bitmap_free(bm);
 		return -ENOMEM;
 	}
 	return 0;

@@ -262,6 +262,8 @@ static void fence_ctl_undo_clear(struct fence_dev *fdev, u64 start, u64 done,
 		start += n;
 		done -= n;
 	}
+	/* the call took nothing in the end: it does not count as a clear */
+	atomic64_dec(&fdev->clears);
 }
 
 /* Copy the window chunk by chunk; on failure no cleared bit is lost. */
@@ -303,10 +305,8 @@ static int fence_ctl_copy_dirty(struct fence_dev *fdev,
 		}
 		cond_resched();
 	}
-	if (r && clear) {
+	if (r && clear)
 		fence_ctl_undo_clear(fdev, a->start, start - a->start, ubuf, kbuf);
-		atomic64_dec(&fdev->clears);
-	}
 	return r;
 }
 
@@ -342,11 +342,9 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	r = fence_ctl_copy_dirty(fdev, &a, kbuf);
 	if (!r) {
 		r = fence_ctl_copy_out(uarg, &a, sizeof(a), usize);
-		if (r && (a.hdr.flags & DM_FENCE_DIRTY_CLEAR)) {
+		if (r && (a.hdr.flags & DM_FENCE_DIRTY_CLEAR))
 			fence_ctl_undo_clear(fdev, a.start, a.count,
 					     u64_to_user_ptr(a.bitmap_ptr), kbuf);
-			atomic64_dec(&fdev->clears);
-		}
 	}
 	kfree(kbuf);
 out:
