@@ -266,8 +266,12 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 		c->round_done += n;
 		progress(c);
 		if (c->o->rate_mib_s) {
-			double want = c->copied / (c->o->rate_mib_s * 1048576.0);
-			double el = now() - c->start;
+			/*
+			 * Per round: a round that ran late (the copy stopped,
+			 * a slow disk) gives the next one no credit to burst
+			 */
+			double want = c->round_done / (c->o->rate_mib_s * 1048576.0);
+			double el = now() - c->round_start;
 
 			if (want > el)
 				usleep((useconds_t)((want - el) * 1e6));
