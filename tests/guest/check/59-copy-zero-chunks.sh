@@ -16,7 +16,7 @@ dd if=/dev/zero of=/dev/mapper/vm bs=1M count=48 seek=16 oflag=direct status=non
 
 for mode in "" --sparse no-io-uring; do
 	dd if=/dev/urandom of="$dst" bs=1M count=64 oflag=direct status=none
-	wrap= depth=8 flag=$mode
+	wrap= depth=16 flag=$mode
 	[ "$mode" = no-io-uring ] && wrap=$TOOLS/no_io_uring depth=1 flag=
 	# shellcheck disable=SC2086 # $wrap and $flag are one word or none
 	$wrap "$FENCECTL" --json copy vm "$dst" --reopen $flag > /tmp/copy.json ||
