@@ -49,11 +49,13 @@ struct fence_table {
 int fence_table_of(const struct fence_device *dev, struct fence_table *t);
 /*
  * Suspend (noflush, no lockfs), load the same line with DST as the backing
- * device, resume; the caller reopens.  0, or -errno with the device back on
- * its old table and resumed.
+ * device, resume; the caller reopens, then waits for udev with
+ * fence_switch_udev_wait(*udev_cookie).  0, or -errno with the device back
+ * on its old table and resumed (and udev waited for).
  */
 int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
-			 const struct fence_table *t);
+			 const struct fence_table *t, uint32_t *udev_cookie);
+void fence_switch_udev_wait(uint32_t udev_cookie);
 
 /* copyq.c: copying ranges with several requests in flight */
 struct copyq;

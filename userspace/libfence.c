@@ -120,15 +120,32 @@ out:
 	return r;
 }
 
+/* the control device held open by fence_hold_control(), or -1 */
+static int held_fd = -1;
+
+int fence_hold_control(int hold)
+{
+	if (hold && held_fd < 0) {
+		held_fd = open("/dev/" DM_FENCE_CONTROL_NAME, O_RDWR | O_CLOEXEC);
+		if (held_fd < 0)
+			return -errno;
+	} else if (!hold && held_fd >= 0) {
+		close(held_fd);
+		held_fd = -1;
+	}
+	return 0;
+}
+
 static int fence_ioctl(unsigned long cmd, void *arg)
 {
-	int fd = open("/dev/" DM_FENCE_CONTROL_NAME, O_RDWR | O_CLOEXEC);
+	int fd = held_fd >= 0 ? held_fd : open("/dev/" DM_FENCE_CONTROL_NAME, O_RDWR | O_CLOEXEC);
 	int r;
 
 	if (fd < 0)
 		return -errno;
 	r = ioctl(fd, cmd, arg) ? -errno : 0;
-	close(fd);
+	if (fd != held_fd)
+		close(fd);
 	return r;
 }
 

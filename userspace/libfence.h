@@ -30,8 +30,16 @@ const char *fence_state_name(uint32_t state);
 int fence_state_from_name(const char *name);
 
 /*
- * The calls open /dev/dm-fence each time; they return 0 or -errno, and fill
- * *info whenever the kernel did (also on -ETIMEDOUT and -EINTR).
+ * Keep the control device open between calls (1) or not (0, the default:
+ * a long-running caller such as watch should not pin the module).  Saves
+ * an open and a close per call where each millisecond is downtime.
+ */
+int fence_hold_control(int hold);
+
+/*
+ * The calls open /dev/dm-fence each time (unless held); they return 0 or
+ * -errno, and fill *info whenever the kernel did (also on -ETIMEDOUT and
+ * -EINTR).
  */
 int fence_status(const struct fence_device *dev, struct dm_fence_info *info);
 int fence_close(const struct fence_device *dev, int fail,

@@ -12,7 +12,10 @@
  *   resume                         DST is live; the writes dm core kept are
  *                                  mapped again and held (still closed)
  *
- * and the caller reopens, which sends them to DST.  No lockfs: freezing a
+ * and the caller reopens, which sends them to DST, and only then waits for
+ * udev to have seen the resume (as dmsetup would, so that /dev/mapper is
+ * settled when fencectl exits): udev's rules take milliseconds to tens of
+ * them, which would otherwise be downtime.  No lockfs: freezing a
  * filesystem above writes its dirty pages, which a closed device holds,
  * so the freeze would wait for ever; the page cache needs no freeze, since
  * it is written through the same device before and after.
@@ -35,14 +38,21 @@
 
 #include "copy.h"
 
-/* One task on the device, by number; 0 or -errno (EIO when dm says no more). */
+/*
+ * One task on the device, by number; 0 or -errno (EIO when dm says no
+ * more).  A resume is given a udev cookie: waited for here, or left in
+ * *cookie for the caller to wait for.
+ */
 static int dm_run(const struct fence_device *dev, int type, int no_flush,
-		  const char *params, uint64_t length)
+		  const char *params, uint64_t length, uint32_t *cookie)
 {
 	struct dm_task *dmt = dm_task_create(type);
-	uint32_t cookie = 0;
+	uint32_t own = 0;
 	int ok, r = -EIO;
 
+	if (!cookie)
+		cookie = &own;
+	*cookie = 0;
 	if (!dmt)
 		return -ENOMEM;
 	if (!dm_task_set_major(dmt, (int)dev->major) || !dm_task_set_minor(dmt, (int)dev->minor))
@@ -52,11 +62,13 @@ static int dm_run(const struct fence_device *dev, int type, int no_flush,
 	if (params && !dm_task_add_target(dmt, 0, length, "fence", params))
 		goto out;
 	/* a resume changes what udev sees: wait for it, as dmsetup does */
-	if (type == DM_DEVICE_RESUME && !dm_task_set_cookie(dmt, &cookie, 0))
+	if (type == DM_DEVICE_RESUME && !dm_task_set_cookie(dmt, cookie, 0))
 		goto out;
 	ok = dm_task_run(dmt);
-	if (type == DM_DEVICE_RESUME)
-		dm_udev_wait(cookie);
+	if (type == DM_DEVICE_RESUME && (!ok || cookie == &own)) {
+		dm_udev_wait(*cookie);
+		*cookie = 0;
+	}
 	if (ok)
 		r = 0;
 	else
@@ -101,8 +113,14 @@ out:
 	return r;
 }
 
+void fence_switch_udev_wait(uint32_t udev_cookie)
+{
+	if (udev_cookie)
+		dm_udev_wait(udev_cookie);
+}
+
 int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
-			 const struct fence_table *t)
+			 const struct fence_table *t, uint32_t *udev_cookie)
 {
 	char params[sizeof(t->features) + 64];
 	struct stat st;
@@ -112,18 +130,19 @@ int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
 		return -ENOTBLK;
 	snprintf(params, sizeof(params), "%u:%u 0 %s", major(st.st_rdev), minor(st.st_rdev),
 		 t->features);
-	r = dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0);
+	*udev_cookie = 0;
+	r = dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0, NULL);
 	if (r)
 		return r;
-	r = dm_run(dev, DM_DEVICE_RELOAD, 0, params, t->length);
+	r = dm_run(dev, DM_DEVICE_RELOAD, 0, params, t->length, NULL);
 	if (!r) {
-		r = dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0);
+		r = dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, udev_cookie);
 		if (!r)
 			return 0;
 	}
 	/* back on SRC: drop DST's table if it was loaded, and resume */
-	dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0);
-	undo = dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0);
+	dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0, NULL);
+	undo = dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
 	if (undo)
 		fprintf(stderr, "fencectl: %s: switch: cannot resume on the source: %s "
 			"(dmsetup resume %s, then fencectl reopen %s)\n",
