@@ -1,5 +1,8 @@
-# contrib/fence_dmfence speaks the fence-agents protocol (key=value on
-# stdin, or getopt arguments): metadata is fence-agents XML; status is ON
+# contrib/fence_dmfence is built on fence-agents' fencing.py (key=value on
+# stdin, or getopt arguments): its metadata is valid against fence-agents'
+# RelaxNG schema and marks on as unfencing (on_target, automatic), there is
+# no reboot, list prints the nodes it fences, monitor reaches each of them,
+# validate-all checks numbers and paths; status is ON
 # (0) while the devices are open, OFF (2) once fenced with nothing stale
 # below; off fences every device before waiting for the writes below, and
 # fails when one stays there; on unfences the fenced ones at the generation
@@ -32,7 +35,17 @@ for name in ("action", "devices", "plug", "power_timeout"):
 actions = {a.get("name"): a.attrib for a in r.iter("action")}
 assert {"on", "off", "status", "monitor", "metadata", "validate-all"} <= set(actions), actions
 assert actions["on"].get("on_target") == "1", actions["on"]
+assert actions["on"].get("automatic") == "1", actions["on"]
+assert "reboot" not in actions, actions
 PY
+xmllint --noout --relaxng /usr/share/cluster/relaxng/metadata.rng /tmp/meta.xml ||
+	fail "metadata is not valid against fence-agents' schema"
+expect_exit 1 "$agent" -o reboot -d a --fencectl-path="$FENCECTL"
+expect_exit 1 "$agent" -o validate-all -d a -g x --fencectl-path="$FENCECTL"
+expect_exit 1 "$agent" -o validate-all -d a --fencectl-path=/nonexistent
+expect_exit 0 "$agent" -o validate-all -d a --fencectl-path="$FENCECTL"
+expect_eq "$("$agent" -o list -d a --hosts=node1,node2 --fencectl-path="$FENCECTL")" \
+	"$(printf 'node1,node1\nnode2,node2')" "list"
 
 expect_exit 0 run_agent action=status devices=a,b
 expect_exit 0 "$agent" -o monitor -d a,b --fencectl-path="$FENCECTL"
@@ -80,7 +93,7 @@ fence_create c /dev/mapper/below_c
 gate_shut below_c
 write_in_flight c 3 /tmp/w
 w=$INFLIGHT_PID
-expect_exit 1 run_agent action=off devices=c power_timeout=0.3
+expect_exit 1 run_agent action=off devices=c power_timeout=1
 expect_field c state fenced
 expect_exit 0 run_agent action=status devices=c	# stale write below: not OFF
 gate_open below_c
@@ -91,4 +104,9 @@ expect_exit 2 run_agent action=status devices=c
 # another node: the same calls over ssh
 expect_exit 0 run_agent action=on devices=a plug=node2 "ssh_path=$REPO/tests/guest/tools/local-ssh"
 expect_field a state open
-expect_eq "$(cat /tmp/ssh.log)" node2 "ssh went to"
+expect_eq "$(sort -u /tmp/ssh.log)" node2 "ssh went to"
+# monitor checks the victims, not the host running the resource
+rm -f /tmp/ssh.log
+expect_exit 0 run_agent action=monitor devices=a hosts=node3 "ssh_path=$REPO/tests/guest/tools/local-ssh"
+expect_eq "$(sort -u /tmp/ssh.log)" node3 "monitor's ssh went to"
+expect_exit 1 run_agent action=monitor devices=a,nosuch hosts=node3 "ssh_path=$REPO/tests/guest/tools/local-ssh"
