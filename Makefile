@@ -20,6 +20,7 @@ KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 KVER ?= $(if $(KDIR),$(notdir $(patsubst %/,%,$(dir $(KDIR)))))
 BUILD ?= build
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
@@ -73,12 +74,12 @@ install: all
 	install -D -m 0644 uapi/linux/dm-fence.h $(DESTDIR)$(PREFIX)/include/linux/dm-fence.h
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0755 contrib/dm-fence-migrate $(DESTDIR)$(PREFIX)/sbin/dm-fence-migrate
-	# the agent and the hook run with the caller's PATH: give them fencectl's
-	for f in sbin/fence_dmfence share/dm-fence/libvirt-hook-qemu; do \
-		install -D -m 0755 contrib/$${f##*/} $(DESTDIR)$(PREFIX)/$$f && \
-		sed -i 's|/usr/local/sbin/fencectl|$(PREFIX)/sbin/fencectl|' \
-			$(DESTDIR)$(PREFIX)/$$f || exit 1; \
-	done
+	install -D -m 0755 contrib/fence_dmfence $(DESTDIR)$(PREFIX)/sbin/fence_dmfence
+	# libvirt runs every script in qemu.d (libvirt >= 6.5), with no environment of ours
+	install -D -m 0755 contrib/libvirt-hook-qemu $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
+	# neither runs with a PATH of ours: give them fencectl's place
+	sed -i 's|/usr/local/sbin/fencectl|$(PREFIX)/sbin/fencectl|' \
+		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
 	install -D -m 0644 Documentation/dm-fence.rst $(DESTDIR)$(PREFIX)/share/doc/dm-fence/dm-fence.rst
 
 # dkms builds from /usr/src/dm-fence-<version>: the module's sources only.

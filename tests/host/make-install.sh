@@ -13,10 +13,10 @@ for k in $(kernel_61) $(kernel_612); do
 	grep -q '^updates/dm-fence.ko' "$dest/lib/modules/$k/modules.dep"
 done
 for f in usr/include/linux/dm-fence.h usr/sbin/fencectl usr/share/man/man8/fencectl.8 \
-	usr/sbin/fence_dmfence usr/sbin/dm-fence-migrate usr/share/dm-fence/libvirt-hook-qemu; do
+	usr/sbin/fence_dmfence usr/sbin/dm-fence-migrate etc/libvirt/hooks/qemu.d/dm-fence; do
 	[ -s "$dest/$f" ] || { echo "missing: $f"; exit 1; }
 done
-for f in usr/sbin/fence_dmfence usr/share/dm-fence/libvirt-hook-qemu; do
+for f in usr/sbin/fence_dmfence etc/libvirt/hooks/qemu.d/dm-fence; do
 	grep -q '"/usr/sbin/fencectl"' "$dest/$f" || { echo "$f: fencectl path not set"; exit 1; }
 done
 man -l "$dest/usr/share/man/man8/fencectl.8" > /dev/null 2>&1 ||
