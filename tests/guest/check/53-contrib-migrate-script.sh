@@ -4,12 +4,16 @@
 # and only then does dest-go let the destination's write land: last on the
 # disk.  `run` (virsh and ssh stubbed) fences a source that cannot drain,
 # goes ahead when its stale write has completed, and keeps the destination
-# closed when it has not.  The source's writes are kept below by a shut
-# gate (a suspended dm-linear).
+# closed when it has not; it refuses to migrate (exit 4, virsh not run)
+# while a destination disk is not closed, says a virsh failure apart from
+# usage (exit 2), and quotes what it runs over ssh.  The source's writes
+# are kept below by a shut gate (a suspended dm-linear).
 . "$REPO/tests/guest/lib.sh"
 load_fence
 migrate=$REPO/contrib/dm-fence-migrate
-export FENCECTL VIRSH=true SSH=$REPO/tests/guest/tools/local-ssh LOCAL_SSH_LOG=/tmp/ssh.log
+printf '#!/bin/sh\necho "$@" >> /tmp/virsh.log\n' > /tmp/virsh-stub
+chmod +x /tmp/virsh-stub
+export FENCECTL VIRSH=/tmp/virsh-stub SSH=$REPO/tests/guest/tools/local-ssh LOCAL_SSH_LOG=/tmp/ssh.log
 rm -f /tmp/ssh.log
 
 disk=$(nullb_create shared 16)
@@ -54,7 +58,6 @@ rc=0
 expect_eq "$rc" 3 "run with a stale write still below"
 expect_field src state fenced
 expect_field dst state closed
-[ ! -s /tmp/ssh.log ] || fail "dest-go was sent to $(cat /tmp/ssh.log)"
 gate_open below_src
 wait $ws || true
 
@@ -73,4 +76,25 @@ expect_field src state fenced
 expect_field src stale 0
 expect_field src late 1
 expect_field dst state open
-expect_eq "$(cat /tmp/ssh.log)" hostB "dest-go sent to"
+expect_eq "$(sort -u /tmp/ssh.log)" hostB "dest-check and dest-go sent to"
+
+# --help is not a usage error
+"$migrate" --help > /tmp/help.out || fail "--help exited $?"
+has dest-check < /tmp/help.out || fail "--help: $(cat /tmp/help.out)"
+expect_exit 1 "$migrate" bogus
+
+# a destination disk open: refused before virsh runs, the source untouched
+dmsetup remove src
+fence_create src /dev/mapper/below_src
+rm -f /tmp/virsh.log
+expect_exit 4 "$migrate" run vm1 hostB src=dst
+[ ! -e /tmp/virsh.log ] || fail "virsh ran: $(cat /tmp/virsh.log)"
+expect_field src state open
+# a name with shell syntax in it reaches the destination as one word
+dmsetup message dst 0 close
+expect_exit 4 "$migrate" run vm1 hostB 'src=dst;touch /tmp/injected'
+[ ! -e /tmp/injected ] || fail "the remote command was not quoted"
+# virsh fails: exit 2, nothing drained
+expect_exit 2 env VIRSH=false "$migrate" run vm1 hostB src=dst
+expect_field src state open
+expect_field dst state closed
