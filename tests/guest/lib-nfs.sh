@@ -30,6 +30,9 @@ nfs_server_start() {
 nfs_client_disk() {	# <size_MiB>: prints the loop device
 	timeout 60 mount -t nfs -o vers=3,nolock,hard,tcp,timeo=10,retrans=2 \
 		"127.0.0.1:$NFS_SRV" "$NFS_MNT" || fail "NFS mount failed"
+	# its device number, now: later the server may not answer, and a
+	# stat of the mount point then waits for it for ever (hard mount)
+	mountpoint -d "$NFS_MNT" > /tmp/nfs-mnt.dev
 	truncate -s "${1}M" "$NFS_MNT/disk.img"
 	losetup -f --show --direct-io=on "$NFS_MNT/disk.img"
 }
@@ -47,17 +50,18 @@ nfs_server_answer_again() {
 # fails at once.  Prints nothing and fails where the kernel lacks it.
 nfs_client_shutdown() {
 	local mm
-	mm=$(mountpoint -d "$NFS_MNT")
+	mm=$(cat /tmp/nfs-mnt.dev)
 	[ -w "/sys/fs/nfs/$mm/shutdown" ] || return 1
 	echo 1 > "/sys/fs/nfs/$mm/shutdown"
 }
 
 nfs_teardown() {
 	local l
+	# the server answers first: losetup -j stats the file on the mount
+	rpc.nfsd "$NFS_THREADS" 2>/dev/null
 	for l in $(losetup -n -O NAME -j "$NFS_MNT/disk.img" 2>/dev/null); do
 		losetup -d "$l" 2>/dev/null
 	done
-	rpc.nfsd "$NFS_THREADS" 2>/dev/null
 	umount -f -l "$NFS_MNT" 2>/dev/null
 	exportfs -ua 2>/dev/null
 	rpc.nfsd 0 2>/dev/null
