@@ -21,6 +21,7 @@ KVER ?= $(if $(KDIR),$(notdir $(patsubst %/,%,$(dir $(KDIR)))))
 BUILD ?= build
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
@@ -77,9 +78,12 @@ install: all
 	install -D -m 0755 contrib/fence_dmfence $(DESTDIR)$(PREFIX)/sbin/fence_dmfence
 	# libvirt runs every script in qemu.d (libvirt >= 6.5), with no environment of ours
 	install -D -m 0755 contrib/libvirt-hook-qemu $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
-	# neither runs with a PATH of ours: give them fencectl's place
+	# fencetab's devices at boot (enable it: systemctl enable dm-fence)
+	install -D -m 0644 contrib/dm-fence.service $(DESTDIR)$(UNITDIR)/dm-fence.service
+	# none runs with a PATH of ours: give them fencectl's place
 	sed -i 's|/usr/local/sbin/fencectl|$(PREFIX)/sbin/fencectl|' \
-		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
+		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence \
+		$(DESTDIR)$(UNITDIR)/dm-fence.service
 	install -D -m 0644 Documentation/dm-fence.rst $(DESTDIR)$(PREFIX)/share/doc/dm-fence/dm-fence.rst
 
 # dkms builds from /usr/src/dm-fence-<version>: the module's sources only.

@@ -10,6 +10,9 @@
  *   fencectl [--json] fence DEV GENERATION [--wait] [--timeout MS]
  *   fencectl [--json] dirty DEV [--clear]
  *   fencectl [--json] watch DEV [--until STATE]
+ *   fencectl [--json] copy DEV DST [options]
+ *   fencectl [--json] create [NAME...]     from fencetab, closed or fenced
+ *   fencectl [--json] remove [NAME...]
  *
  * Exit codes: 0 success, 1 usage, 2 device missing or not a fence target,
  * 3 timed out or interrupted (drain or fence wait incomplete), 4 refused by
@@ -25,8 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "copy.h"
+#include "fencetab.h"
 #include "libfence.h"
 
 enum {
@@ -56,6 +62,9 @@ static const char usage_text[] =
 	"       [--rate MIB/S] [--verify] [--sparse] [--reopen | --switch]\n"
 	"                                    live-copy DEV onto block device DST\n"
 	"                                    (--switch: and run DEV on DST)\n"
+	"  create [NAME...]                  create fencetab's devices (all, or NAME),\n"
+	"                                    closed, or fenced if fenced when last seen\n"
+	"  remove [NAME...]                  remove fencetab's devices\n"
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
 	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
 	"      5 copy cancelled, 6 copy complete but the source was fenced\n";
@@ -319,6 +328,97 @@ static int cmd_watch(const struct fence_device *dev, const struct opts *o)
 	}
 }
 
+/* Who asked, for the log: our parent's command name. */
+static const char *caller(void)
+{
+	static char comm[64];
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)getppid());
+	f = fopen(path, "re");
+	if (!f || !fgets(comm, sizeof(comm), f))
+		snprintf(comm, sizeof(comm), "?");
+	if (f)
+		fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return comm;
+}
+
+/* Every state change fencectl causes goes to syslog: who, what, old and new. */
+static void log_change(const char *name, const char *cmd, const struct dm_fence_info *before,
+		       const struct dm_fence_info *after)
+{
+	syslog(LOG_NOTICE, "%s: %s: %s -> %s, generation %" PRIu64 " -> %" PRIu64
+	       " (uid %d, by %s)", name, cmd, fence_state_name(before->state),
+	       fence_state_name(after->state), (uint64_t)before->generation,
+	       (uint64_t)after->generation, (int)getuid(), caller());
+}
+
+static int listed(const char *name, int n, char **names)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return 1;
+	return !n;
+}
+
+/* create / remove [NAME...]: fencetab's devices, all or those named */
+static int cmd_fencetab(const char *cmd, int n, char **names)
+{
+	struct fencetab_entry *v = NULL;
+	size_t count = 0;
+	int r, worst = EXIT_OK, found = 0, create = !strcmp(cmd, "create");
+	char line[512];
+
+	r = fencetab_load(&v, &count);
+	if (r)
+		return report_error(fencetab_path(), cmd, -r, r == -EINVAL ? "bad fencetab" :
+				    strerror(-r), r == -EINVAL ? EXIT_USAGE : EXIT_NODEV);
+	for (size_t i = 0; i < count; i++) {
+		const char *what;
+
+		if (!listed(v[i].name, n, names))
+			continue;
+		found++;
+		line[0] = '\0';
+		r = create ? fencetab_create(&v[i], line, sizeof(line)) : fencetab_remove(v[i].name);
+		what = create ? (r == -EEXIST ? "exists, left as it is" : r ? strerror(-r) :
+				 strstr(line, " fenced") ? "created fenced" : "created closed") :
+			(r == -ENXIO ? "not there" : r ? strerror(-r) : "removed");
+		if (r == -EEXIST || r == -ENXIO)
+			r = 0;
+		if (!r && line[0])
+			syslog(LOG_NOTICE, "%s: created from fencetab: %s (uid %d, by %s)",
+			       v[i].name, line, (int)getuid(), caller());
+		if (json_output) {
+			struct json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "device", json_object_new_string(v[i].name));
+			json_object_object_add(j, "command", json_object_new_string(cmd));
+			json_object_object_add(j, "result", json_object_new_string(what));
+			if (line[0])
+				json_object_object_add(j, "table", json_object_new_string(line));
+			if (r)
+				json_object_object_add(j, "error",
+						       json_object_new_string(errno_name(-r)));
+			print_json(j);
+		} else {
+			if (r)
+				fprintf(stderr, "fencectl: %s: %s%s%s\n", v[i].name,
+					create ? v[i].backing : "", create ? ": " : "", what);
+			else
+				printf("%s: %s%s%s\n", v[i].name, what, line[0] ? ": " : "", line);
+		}
+		if (r)
+			worst = exit_for(r) > worst ? exit_for(r) : worst;
+	}
+	free(v);
+	if (n && found < n)
+		return report_error(NULL, cmd, ENOENT, "a NAME is not in fencetab", EXIT_NODEV);
+	return worst;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -343,10 +443,10 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	struct copy_opts co = { .max_rounds = 30 };
 	struct fence_device dev;
-	struct dm_fence_info info;
+	struct dm_fence_info info, before;
 	const char *cmd, *allowed;
 	uint64_t gen = 0;
-	int c, r, nargs;
+	int c, r, nargs, changes;
 
 	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -363,6 +463,9 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return usage("no command");
 	cmd = argv[optind++];
+	openlog("fencectl", LOG_PID, LOG_DAEMON);
+	if (!strcmp(cmd, "create") || !strcmp(cmd, "remove"))
+		return cmd_fencetab(cmd, argc - optind, argv + optind);
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "reopen") || !strcmp(cmd, "close") ||
 	    !strcmp(cmd, "drain") || !strcmp(cmd, "dirty") || !strcmp(cmd, "watch"))
 		nargs = 1;
@@ -455,6 +558,11 @@ int main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	memset(&info, 0, sizeof(info));
+	memset(&before, 0, sizeof(before));
+	changes = strcmp(cmd, "status") && strcmp(cmd, "dirty") && strcmp(cmd, "watch") &&
+		  strcmp(cmd, "copy");
+	if (changes)
+		fence_status(&dev, &before);
 	if (!strcmp(cmd, "status"))
 		r = fence_status(&dev, &info);
 	else if (!strcmp(cmd, "close"))
@@ -493,6 +601,24 @@ int main(int argc, char **argv)
 	else
 		return cmd_watch(&dev, &o);
 
+	if (changes && (!r || r == -ETIMEDOUT || r == -EINTR) &&
+	    (info.state != before.state || info.generation != before.generation))
+		log_change(dev.name, cmd, &before, &info);
+	/*
+	 * Recorded for the next boot (fencectl create): a fenced device comes
+	 * back fenced at its generation (also when --wait timed out: the
+	 * generation was raised).  The fence itself stands either way.
+	 */
+	if ((!strcmp(cmd, "fence") && info.state == DM_FENCE_STATE_FENCED &&
+	     (!r || r == -ETIMEDOUT || r == -EINTR)) || (!strcmp(cmd, "unfence") && !r)) {
+		int w = fence_record_put(dev.name, info.generation,
+					 info.state == DM_FENCE_STATE_FENCED);
+
+		if (w)
+			fprintf(stderr, "fencectl: %s: cannot record generation %" PRIu64
+				" under %s: %s (a reboot recreates it closed)\n", dev.name,
+				(uint64_t)info.generation, fence_state_dir(), strerror(-w));
+	}
 	/* a refusal that filled nothing (bad input, no permission): no counts */
 	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL &&
 	    r != -EIO && r != -ESTALE)

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fencetab(5) and the per-device records of what fencectl last did.
+ *
+ * A fencetab line, like a crypttab line:
+ *
+ *   NAME  BACKING  [OPTIONS]
+ *
+ * OPTIONS comma-separated: generation=G (the least generation to create it
+ * at), region_size=S (sectors), fence_reads, or "-" for none.  '#' starts
+ * a comment.
+ *
+ * A record, /var/lib/dm-fence/NAME, one line: "generation G fenced|open".
+ * Written on every fence and unfence by fencectl; read by fencectl create,
+ * which recreates the device fenced at G if it was fenced, closed at G
+ * otherwise: a host never comes back writable by itself after a reboot.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libdevmapper.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fencetab.h"
+
+const char *fencetab_path(void)
+{
+	const char *p = getenv("FENCECTL_FENCETAB");
+
+	return p && *p ? p : FENCETAB_PATH;
+}
+
+const char *fence_state_dir(void)
+{
+	const char *p = getenv("FENCECTL_STATE_DIR");
+
+	return p && *p ? p : FENCE_STATE_DIR;
+}
+
+static int parse_options(char *opts, struct fencetab_entry *e)
+{
+	char *save = NULL, *o;
+
+	if (!strcmp(opts, "-"))
+		return 0;
+	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char junk;
+
+		if (sscanf(o, "generation=%" SCNu64 "%c", &e->generation, &junk) == 1 &&
+		    e->generation)
+			continue;
+		if (sscanf(o, "region_size=%" SCNu64 "%c", &e->region_size, &junk) == 1 &&
+		    e->region_size)
+			continue;
+		if (!strcmp(o, "fence_reads")) {
+			e->fence_reads = 1;
+			continue;
+		}
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fencetab_load(struct fencetab_entry **v, size_t *n)
+{
+	FILE *f = fopen(fencetab_path(), "re");
+	struct fencetab_entry *all = NULL, *grown;
+	char *line = NULL;
+	size_t cap = 0, count = 0;
+	unsigned int lineno = 0;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) >= 0) {
+		char name[128], backing[256], opts[512] = "-", extra[2];
+		struct fencetab_entry e = { 0 };
+		int words;
+
+		lineno++;
+		line[strcspn(line, "#\n")] = '\0';
+		words = sscanf(line, "%127s %255s %511s %1s", name, backing, opts, extra);
+		if (words <= 0)
+			continue;		/* blank or comment */
+		if (words < 2 || words > 3 || parse_options(opts, &e)) {
+			fprintf(stderr, "fencectl: %s:%u: want NAME BACKING [OPTIONS]\n",
+				fencetab_path(), lineno);
+			r = -EINVAL;
+			break;
+		}
+		snprintf(e.name, sizeof(e.name), "%s", name);
+		snprintf(e.backing, sizeof(e.backing), "%s", backing);
+		grown = realloc(all, (count + 1) * sizeof(*all));
+		if (!grown) {
+			r = -ENOMEM;
+			break;
+		}
+		all = grown;
+		all[count++] = e;
+	}
+	free(line);
+	fclose(f);
+	if (r) {
+		free(all);
+		return r;
+	}
+	*v = all;
+	*n = count;
+	return 0;
+}
+
+static int record_path(const char *name, char *path, size_t len)
+{
+	/* a dm name has no '/': it cannot leave the directory */
+	if (!*name || strchr(name, '/') || name[0] == '.')
+		return -EINVAL;
+	return snprintf(path, len, "%s/%s", fence_state_dir(), name) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+int fence_record_get(const char *name, uint64_t *generation, int *fenced)
+{
+	char path[PATH_MAX], state[16];
+	FILE *f;
+	int r;
+
+	r = record_path(name, path, sizeof(path));
+	if (r)
+		return r;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	r = fscanf(f, "generation %" SCNu64 " %15s", generation, state) == 2 ? 0 : -EINVAL;
+	fclose(f);
+	if (!r)
+		*fenced = !strcmp(state, "fenced");
+	return r;
+}
+
+int fence_record_put(const char *name, uint64_t generation, int fenced)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], text[64];
+	int fd, dir, r = 0, len;
+
+	r = record_path(name, path, sizeof(path));
+	if (r)
+		return r;
+	if (mkdir(fence_state_dir(), 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	len = snprintf(text, sizeof(text), "generation %" PRIu64 " %s\n", generation,
+		       fenced ? "fenced" : "open");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, (size_t)len) != len || fsync(fd))
+		r = errno ? -errno : -EIO;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return r;
+	}
+	/* the rename itself durable too */
+	dir = open(fence_state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	if (fsync(dir))
+		r = -errno;
+	close(dir);
+	return r;
+}
+
+/* create or remove NAME, waiting for udev as dmsetup does */
+static int dm_named(int type, const char *name, uint64_t length, const char *params)
+{
+	struct dm_task *dmt = dm_task_create(type);
+	uint32_t cookie = 0;
+	int r = -EIO, ok;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name))
+		goto out;
+	if (params && !dm_task_add_target(dmt, 0, length, "fence", params))
+		goto out;
+	if (!dm_task_set_cookie(dmt, &cookie, 0))
+		goto out;
+	ok = dm_task_run(dmt);
+	dm_udev_wait(cookie);
+	r = ok ? 0 : dm_task_get_errno(dmt) ? -dm_task_get_errno(dmt) : -EIO;
+out:
+	dm_task_destroy(dmt);
+	return r;
+}
+
+static int dm_exists(const char *name)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info = { 0 };
+	int exists = 0;
+
+	if (!dmt)
+		return 0;
+	if (dm_task_set_name(dmt, name) && dm_task_run(dmt) && dm_task_get_info(dmt, &info))
+		exists = info.exists;
+	dm_task_destroy(dmt);
+	return exists;
+}
+
+int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
+{
+	uint64_t gen = e->generation ? e->generation : 1, rec_gen, bytes = 0;
+	char features[160], params[sizeof(e->backing) + sizeof(features) + 16];
+	int fenced = 0, words = 3, fd, r;
+
+	if (dm_exists(e->name))
+		return -EEXIST;
+	r = fence_record_get(e->name, &rec_gen, &fenced);
+	if (r && r != -ENOENT)
+		return r;
+	if (!r && rec_gen > gen)
+		gen = rec_gen;
+	fd = open(e->backing, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = ioctl(fd, BLKGETSIZE64, &bytes) ? -errno : 0;
+	close(fd);
+	if (r)
+		return r;
+	if (bytes < 512)
+		return -ENOSPC;
+	/* closed, or fenced if it was: it writes nothing until told to */
+	snprintf(features, sizeof(features), "generation %" PRIu64 " %s", gen,
+		 fenced ? "fenced" : "closed");
+	if (e->region_size) {
+		snprintf(features + strlen(features), sizeof(features) - strlen(features),
+			 " region_size %" PRIu64, e->region_size);
+		words += 2;
+	}
+	if (e->fence_reads) {
+		strcat(features, " fence_reads");
+		words++;
+	}
+	snprintf(params, sizeof(params), "%s 0 %d %s", e->backing, words, features);
+	snprintf(line, len, "0 %" PRIu64 " fence %s", bytes / 512, params);
+	return dm_named(DM_DEVICE_CREATE, e->name, bytes / 512, params);
+}
+
+int fencetab_remove(const char *name)
+{
+	if (!dm_exists(name))
+		return -ENXIO;
+	return dm_named(DM_DEVICE_REMOVE, name, 0, NULL);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fencetab: the fence devices a host recreates at boot (fencetab(5)), and
+ * the generation and state each was last left at by fencectl on this host
+ * (/var/lib/dm-fence/NAME), so that a device fenced before a reboot comes
+ * back fenced, at its generation, and every other one closed.
+ */
+#ifndef FENCETAB_H
+#define FENCETAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FENCETAB_PATH	"/etc/dm-fence/fencetab"
+#define FENCE_STATE_DIR	"/var/lib/dm-fence"
+
+struct fencetab_entry {
+	char name[128];
+	char backing[256];
+	uint64_t generation;		/* 0: none given */
+	uint64_t region_size;		/* sectors, 0: the target's default */
+	int fence_reads;
+};
+
+/* The path in use: $FENCECTL_FENCETAB, $FENCECTL_STATE_DIR, or the default. */
+const char *fencetab_path(void);
+const char *fence_state_dir(void);
+
+/*
+ * Read the fencetab: *v (free() it) gets *n entries.  0, or -errno; a bad
+ * line is -EINVAL, said on standard error with its number.
+ */
+int fencetab_load(struct fencetab_entry **v, size_t *n);
+
+/* What fencectl last did to NAME on this host: 0, or -ENOENT if never. */
+int fence_record_get(const char *name, uint64_t *generation, int *fenced);
+/* Record it, durably (written, fsynced, renamed, directory fsynced). */
+int fence_record_put(const char *name, uint64_t generation, int fenced);
+
+/*
+ * Create the device of one entry, closed, or fenced if its record says so,
+ * at the highest generation of the record and the entry.  Writes the line
+ * it used into line (size len).  0, -EEXIST if NAME exists, or -errno.
+ */
+int fencetab_create(const struct fencetab_entry *e, char *line, size_t len);
+/* Remove NAME: 0, -ENXIO if it does not exist, or -errno (EBUSY: open). */
+int fencetab_remove(const char *name);
+
+#endif
