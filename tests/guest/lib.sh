@@ -350,6 +350,10 @@ file_sum() {
 
 # --- the control plane --------------------------------------------------------
 export FENCECTL=$REPO/userspace/fencectl
+# fencectl records each fence and unfence for the next boot; the guest's
+# /var is the host's, read-only: a fresh place per test (fencetab(5))
+export FENCECTL_STATE_DIR=/tmp/dm-fence-state
+rm -rf "$FENCECTL_STATE_DIR"
 TOOLS=$REPO/build/tools
 fencectl() { "$FENCECTL" "$@"; }
 
