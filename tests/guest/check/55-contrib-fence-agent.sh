@@ -9,6 +9,7 @@
 # it read and leaves a closed one (a migration destination) closed; another
 # node is reached over ssh.
 # Writes are kept below by a shut gate (a suspended dm-linear).
+# test-timeout: 400
 . "$REPO/tests/guest/lib.sh"
 load_fence
 agent=$REPO/contrib/fence_dmfence
