@@ -14,7 +14,10 @@
 # make stress        the long scenarios (STRESS_S, FENCE_RACES, FUZZ_ITERS)
 # make install       install the module, header, tools, man page and the
 #                    contrib host integration (DESTDIR, PREFIX honoured)
+# make install-tools the same without the module and header
 # make dkms-install  register the module with dkms: rebuilt for new kernels
+# make deb           Debian packages dm-fence-dkms and dm-fence-tools in
+#                    build/deb/ (no -Werror there), checked by lintian
 
 KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 KVER ?= $(if $(KDIR),$(notdir $(patsubst %/,%,$(dir $(KDIR)))))
@@ -26,7 +29,7 @@ VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
 
-.PHONY: all module test-modules userspace check check-debug bench stress demo install dkms-source dkms-install clean
+.PHONY: all module test-modules userspace check check-debug bench stress demo install install-tools dkms-source dkms-install deb clean
 
 all: module userspace
 
@@ -68,14 +71,19 @@ stress:
 demo:
 	bash tests/demo.sh
 
-install: all
+install: all install-tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/$(KVER) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	install -D -m 0644 uapi/linux/dm-fence.h $(DESTDIR)$(PREFIX)/include/linux/dm-fence.h
+
+# everything but the module and its header (the dm-fence-tools package)
+install-tools: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0755 contrib/dm-fence-migrate $(DESTDIR)$(PREFIX)/sbin/dm-fence-migrate
 	install -D -m 0755 contrib/fence_dmfence $(DESTDIR)$(PREFIX)/sbin/fence_dmfence
+	install -D -m 0644 contrib/fence_dmfence.8 $(DESTDIR)$(PREFIX)/share/man/man8/fence_dmfence.8
+	install -D -m 0644 contrib/dm-fence-migrate.8 $(DESTDIR)$(PREFIX)/share/man/man8/dm-fence-migrate.8
 	# libvirt runs every script in qemu.d (libvirt >= 6.5), with no environment of ours
 	install -D -m 0755 contrib/libvirt-hook-qemu $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
 	# fencetab's devices at boot (enable it: systemctl enable dm-fence)
@@ -91,6 +99,10 @@ dkms-source:
 	rm -rf $(DESTDIR)/usr/src/dm-fence-$(VERSION)
 	mkdir -p $(DESTDIR)/usr/src/dm-fence-$(VERSION)
 	cp -a Kbuild driver uapi dkms.conf $(DESTDIR)/usr/src/dm-fence-$(VERSION)/
+
+# Debian packages (dm-fence-dkms, dm-fence-tools) in $(BUILD)/deb/
+deb:
+	bash packaging/build-deb.sh $(CURDIR)/$(BUILD)
 
 dkms-install: dkms-source
 	dkms install -m dm-fence -v $(VERSION)

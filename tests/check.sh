@@ -116,6 +116,11 @@ for k in $KERNELS; do
 	report "$k" dkms-build $? "$log"
 done
 
+# make deb, lintian, apt install, dkms, modprobe in each guest, apt purge
+log=$BUILD/deb-install.log.all
+"$REPO/tests/host/deb-install.sh" > "$log" 2>&1
+report host deb-install-modprobe-purge $? "$log"
+
 # --- the in-guest suite ------------------------------------------------------
 guest_suite() {	# <kver> [VAR=value...]: run it, report every test
 	local k=$1 out=$VMS/$1-check

@@ -14,6 +14,7 @@ for k in $(kernel_61) $(kernel_612); do
 done
 for f in usr/include/linux/dm-fence.h usr/sbin/fencectl usr/share/man/man8/fencectl.8 \
 	usr/share/man/man5/fencetab.5 lib/systemd/system/dm-fence.service \
+	usr/share/man/man8/fence_dmfence.8 usr/share/man/man8/dm-fence-migrate.8 \
 	usr/sbin/fence_dmfence usr/sbin/dm-fence-migrate etc/libvirt/hooks/qemu.d/dm-fence; do
 	[ -s "$dest/$f" ] || { echo "missing: $f"; exit 1; }
 done
