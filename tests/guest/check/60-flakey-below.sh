@@ -25,7 +25,7 @@ fence_create vm /dev/mapper/fl
 
 # error_writes under fio: fio sees errors, our counters return to 0
 fio --name=w --filename=/dev/mapper/vm --direct=1 --ioengine=libaio --rw=randwrite \
-	--bs=4k --iodepth=16 --size=32m --time_based --runtime=4 --continue_on_error=all \
+	--bs=4k --iodepth=16 --size=32m --time_based --runtime=$((4 * ${GUEST_SLOWDOWN:-1})) --continue_on_error=all \
 	--output-format=json --output=/tmp/fio.json &
 f=$!
 wait_until 10 dirty_above vm 0 || fail "fio is not writing"
