@@ -48,6 +48,14 @@ struct fence_table {
 
 int fence_table_of(const struct fence_device *dev, struct fence_table *t);
 /*
+ * One device-mapper task on DEV (by number, or by name if it has none yet),
+ * with the fence target "params" of that length if params is not NULL,
+ * noflush and skip-lockfs if no_flush; a create, remove or resume waits for
+ * udev, or leaves the wait to the caller in *cookie (NULL: waits).
+ */
+int fence_dm_run(const struct fence_device *dev, int type, int no_flush,
+		 const char *params, uint64_t length, uint32_t *cookie);
+/*
  * Suspend (noflush, no lockfs), load the same line with DST as the backing
  * device, resume; the caller reopens, then waits for udev with
  * fence_switch_udev_wait(*udev_cookie).  0, or -errno with the device back

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "fencetab.h"
 
 const char *fencetab_path(void)
@@ -182,24 +183,10 @@ int fence_record_put(const char *name, uint64_t generation, int fenced)
 /* create or remove NAME, waiting for udev as dmsetup does */
 static int dm_named(int type, const char *name, uint64_t length, const char *params)
 {
-	struct dm_task *dmt = dm_task_create(type);
-	uint32_t cookie = 0;
-	int r = -EIO, ok;
+	struct fence_device dev = { 0 };
 
-	if (!dmt)
-		return -ENOMEM;
-	if (!dm_task_set_name(dmt, name))
-		goto out;
-	if (params && !dm_task_add_target(dmt, 0, length, "fence", params))
-		goto out;
-	if (!dm_task_set_cookie(dmt, &cookie, 0))
-		goto out;
-	ok = dm_task_run(dmt);
-	dm_udev_wait(cookie);
-	r = ok ? 0 : dm_task_get_errno(dmt) ? -dm_task_get_errno(dmt) : -EIO;
-out:
-	dm_task_destroy(dmt);
-	return r;
+	snprintf(dev.name, sizeof(dev.name), "%s", name);
+	return fence_dm_run(&dev, type, 0, params, length, NULL);
 }
 
 static int dm_exists(const char *name)

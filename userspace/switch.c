@@ -39,13 +39,16 @@
 #include "copy.h"
 
 /*
- * One task on the device, by number; 0 or -errno (EIO when dm says no
- * more).  A resume is given a udev cookie: waited for here, or left in
- * *cookie for the caller to wait for.
+ * One task on the device, by number, or by name for one that has no number
+ * yet (a create); 0 or -errno (EIO when dm says no more).  A task that
+ * changes what udev sees (create, remove, resume) is given a udev cookie:
+ * waited for here, or left in *cookie for the caller to wait for.
  */
-static int dm_run(const struct fence_device *dev, int type, int no_flush,
-		  const char *params, uint64_t length, uint32_t *cookie)
+int fence_dm_run(const struct fence_device *dev, int type, int no_flush,
+		 const char *params, uint64_t length, uint32_t *cookie)
 {
+	int udev = type == DM_DEVICE_RESUME || type == DM_DEVICE_CREATE ||
+		   type == DM_DEVICE_REMOVE;
 	struct dm_task *dmt = dm_task_create(type);
 	uint32_t own = 0;
 	int ok, r = -EIO;
@@ -55,17 +58,19 @@ static int dm_run(const struct fence_device *dev, int type, int no_flush,
 	*cookie = 0;
 	if (!dmt)
 		return -ENOMEM;
-	if (!dm_task_set_major(dmt, (int)dev->major) || !dm_task_set_minor(dmt, (int)dev->minor))
+	if (dev->major || dev->minor ?
+	    !dm_task_set_major(dmt, (int)dev->major) || !dm_task_set_minor(dmt, (int)dev->minor) :
+	    !dm_task_set_name(dmt, dev->name))
 		goto out;
 	if (no_flush && (!dm_task_no_flush(dmt) || !dm_task_skip_lockfs(dmt)))
 		goto out;
 	if (params && !dm_task_add_target(dmt, 0, length, "fence", params))
 		goto out;
-	/* a resume changes what udev sees: wait for it, as dmsetup does */
-	if (type == DM_DEVICE_RESUME && !dm_task_set_cookie(dmt, cookie, 0))
+	/* wait for udev, as dmsetup does */
+	if (udev && !dm_task_set_cookie(dmt, cookie, 0))
 		goto out;
 	ok = dm_task_run(dmt);
-	if (type == DM_DEVICE_RESUME && (!ok || cookie == &own)) {
+	if (udev && (!ok || cookie == &own)) {
 		dm_udev_wait(*cookie);
 		*cookie = 0;
 	}
@@ -131,18 +136,18 @@ int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
 	snprintf(params, sizeof(params), "%u:%u 0 %s", major(st.st_rdev), minor(st.st_rdev),
 		 t->features);
 	*udev_cookie = 0;
-	r = dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0, NULL);
+	r = fence_dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0, NULL);
 	if (r)
 		return r;
-	r = dm_run(dev, DM_DEVICE_RELOAD, 0, params, t->length, NULL);
+	r = fence_dm_run(dev, DM_DEVICE_RELOAD, 0, params, t->length, NULL);
 	if (!r) {
-		r = dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, udev_cookie);
+		r = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, udev_cookie);
 		if (!r)
 			return 0;
 	}
 	/* back on SRC: drop DST's table if it was loaded, and resume */
-	dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0, NULL);
-	undo = dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
+	fence_dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0, NULL);
+	undo = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
 	if (undo)
 		fprintf(stderr, "fencectl: %s: switch: cannot resume on the source: %s "
 			"(dmsetup resume %s, then fencectl reopen %s)\n",
