@@ -179,7 +179,7 @@ static long fence_ctl_reopen(void __user *uarg)
 {
 	struct dm_fence_reopen a;
 	struct fence_dev *fdev;
-	bool unfence;
+	bool unfence, do_switch;
 	u32 usize;
 	int r;
 
@@ -188,17 +188,24 @@ static long fence_ctl_reopen(void __user *uarg)
 	if (r)
 		return r;
 	unfence = a.hdr.flags & DM_FENCE_REOPEN_UNFENCE;
-	/* version 0 cannot name the generation it saw */
-	if (unfence && (usize < sizeof(a) || !a.generation ||
+	do_switch = a.hdr.flags & DM_FENCE_REOPEN_SWITCH;
+	/* version 0 cannot name the generation it saw, nor 1 the reopens */
+	if (unfence && (usize < DM_FENCE_REOPEN_SIZE_VER1 || !a.generation ||
 			a.generation > DM_FENCE_MAX_GENERATION))
 		return -EINVAL;
-	if (!unfence && a.generation)
+	if (do_switch && (usize < sizeof(a) || unfence ||
+			  (a.hdr.flags & DM_FENCE_REOPEN_FORCE)))
+		return -EINVAL;
+	if ((!unfence && a.generation) || (!do_switch && a.reopens))
 		return -EINVAL;
 	r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fdev);
 	if (r)
 		return r;
-	r = fence_dev_open(fdev, unfence, a.generation,
-			   a.hdr.flags & DM_FENCE_REOPEN_FORCE);
+	if (do_switch)
+		r = fence_dev_switch(fdev, a.reopens);
+	else
+		r = fence_dev_open(fdev, unfence, a.generation,
+				   a.hdr.flags & DM_FENCE_REOPEN_FORCE);
 	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
 }
 

@@ -195,10 +195,13 @@ static int fence_flush_collect(struct fence_dev *fdev, struct block_device ***bd
 		return -ENOMEM;
 	}
 	list_for_each_entry(fc, &fdev->targets, fd_list) {
-		if (fence_bdev_listed(*bdevs, n, fc->dev->bdev))
+		/* where its writes go: a standby gets none before a switch */
+		struct block_device *bdev = READ_ONCE(fc->active)->dev->bdev;
+
+		if (fence_bdev_listed(*bdevs, n, bdev))
 			continue;
-		get_device(&fc->dev->bdev->bd_device);
-		(*bdevs)[n++] = fc->dev->bdev;
+		get_device(&bdev->bd_device);
+		(*bdevs)[n++] = bdev;
 	}
 	list_splice_init(&fdev->orphans, orphans);
 	mutex_unlock(&fdev->target_mutex);
@@ -411,9 +414,10 @@ static void fence_fail_bios(struct fence_dev *fdev, struct bio_list *bios)
  * reopen and fence take, so a write can never be queued behind a state
  * change that has already walked the hold queue.
  */
-int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
+int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending)
 {
+	struct fence_dev *fdev = fc->fdev;
 	struct fence_epoch *ep;
 	unsigned long flags;
 	int r;
@@ -436,6 +440,8 @@ int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
 					       lockdep_is_held(&fdev->lock));
 		this_cpu_inc(*ep->inflight);
 		pb->ep = ep;
+		/* under the lock: where a switch just sent the device */
+		fence_remap(fc, bio, pb->sector);
 		fence_pb_mark(fdev, pb);
 		r = DM_MAPIO_REMAPPED;
 		break;
@@ -456,8 +462,10 @@ int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
 			 * Not suspending, or a noflush suspend that was
 			 * interrupted (dm core cleared its flag and gives the
 			 * requeued writes back before it undoes presuspend):
-			 * hold.  A requeue now would end in EIO.
+			 * hold, remapped as things are now (a switch remaps
+			 * what it finds held).  A requeue now would end in EIO.
 			 */
+			fence_remap(fc, bio, pb->sector);
 			bio_list_add(&fdev->held, bio);
 			fdev->nr_held++;
 			r = DM_MAPIO_SUBMITTED;
@@ -702,6 +710,108 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	return r < 0 ? r : 0;
 }
 
+/*
+ * Under fdev->lock: make the live table write to its standby from now on.
+ * Held writes were remapped to the device the table used: send them to the
+ * standby instead, at the same place.
+ */
+static void fence_switch_locked(struct fence_dev *fdev, struct fence_c *fc)
+{
+	struct fence_pb *pb;
+	struct bio *bio;
+
+	WRITE_ONCE(fc->active, &fc->backing[1]);
+	bio_list_for_each(bio, &fdev->held) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		fence_remap(fc, bio, pb->sector);
+	}
+}
+
+/*
+ * Under target_mutex and fdev->lock: may the device switch to its standby
+ * and open there?  Only a closed device (every earlier write completed and
+ * flushed: nothing of it can still reach the old device), only if nobody
+ * reopened it since the caller last looked (@reopens: then whatever the
+ * caller copied is still all there is), and only the live table's standby,
+ * once.  Says why not in *why.
+ */
+static int fence_may_switch(struct fence_dev *fdev, struct fence_c *fc,
+			    u64 reopens, const char **why)
+{
+	if (!fc || !fc->backing[1].dev || fc->active != &fc->backing[0]) {
+		*why = "the live table has no standby device to switch to";
+		return -ENODEV;
+	}
+	if (dm_suspended(fc->ti)) {
+		*why = "the device is suspended";
+		return -EBUSY;
+	}
+	if (fdev->state == FENCE_CLOSING) {
+		*why = "the device is still closing";
+		return -EBUSY;
+	}
+	if (fdev->state != FENCE_CLOSED) {
+		*why = fdev->state == FENCE_OPEN ? "the device is open" :
+						   "the device is fenced";
+		return -ESTALE;
+	}
+	if (fdev->reopens != reopens) {
+		*why = "the device was reopened since";
+		return -ESTALE;
+	}
+	return 0;
+}
+
+/*
+ * Switch to the standby device and reopen there, in one step: the writes
+ * held while closed, and every later one, go to the standby; none ever
+ * reaches the old device again.  See fence_may_switch().
+ */
+int fence_dev_switch(struct fence_dev *fdev, u64 reopens)
+{
+	unsigned long submit = 0;
+	struct fence_epoch *ep;
+	struct fence_c *fc;
+	const char *why = NULL;
+	const char *name = NULL;
+	int r;
+
+	mutex_lock(&fdev->msg_mutex);
+	ep = fence_epoch_alloc(fdev, 0);
+	if (!ep) {
+		mutex_unlock(&fdev->msg_mutex);
+		return -ENOMEM;
+	}
+	/* target_mutex: the live table stays while we switch it */
+	mutex_lock(&fdev->target_mutex);
+	fc = fdev->live_fc;
+	spin_lock_irq(&fdev->lock);
+	r = fence_may_switch(fdev, fc, reopens, &why);
+	if (!r) {
+		fence_switch_locked(fdev, fc);
+		submit = fence_open_locked(fdev, ep);
+		ep = NULL;
+		name = fc->backing[1].dev->name;
+	}
+	spin_unlock_irq(&fdev->lock);
+	if (!r)
+		DMINFO("%d:%d: switched to %s", MAJOR(fdev->devt),
+		       MINOR(fdev->devt), name);
+	mutex_unlock(&fdev->target_mutex);
+
+	if (ep)
+		fence_epoch_free(ep);
+	if (r)
+		DMERR("%d:%d: switch refused: %s", MAJOR(fdev->devt),
+		      MINOR(fdev->devt), why);
+	if (submit)
+		queue_work(system_long_wq, &fdev->submit_work);
+	mutex_unlock(&fdev->msg_mutex);
+	if (!r)
+		fence_raise_event(fdev);
+	return r;
+}
+
 int fence_dev_fence(struct fence_dev *fdev, u64 generation)
 {
 	struct bio_list to_fail = BIO_EMPTY_LIST;
@@ -792,11 +902,15 @@ void fence_dev_presuspend(struct fence_dev *fdev, bool noflush)
 	}
 }
 
-void fence_dev_resume(struct fence_dev *fdev)
+void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc)
 {
 	spin_lock_irq(&fdev->lock);
 	fdev->suspending = false;
 	spin_unlock_irq(&fdev->lock);
+	/* resumed last: its table is the live one (a switch acts on it) */
+	mutex_lock(&fdev->target_mutex);
+	fdev->live_fc = fc;
+	mutex_unlock(&fdev->target_mutex);
 }
 
 void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
@@ -869,6 +983,9 @@ void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 	fc = list_first_entry_or_null(&fdev->targets, struct fence_c, fd_list);
 	if (fc && fc->fence_reads)
 		info->dev_flags |= DM_FENCE_DEV_FENCE_READS;
+	fc = fdev->live_fc;
+	if (fc && fc->backing[1].dev && fc->active == &fc->backing[0])
+		info->dev_flags |= DM_FENCE_DEV_STANDBY;
 	mutex_unlock(&fdev->target_mutex);
 }
 
@@ -1117,7 +1234,7 @@ static bool fence_orphan_needed(struct fence_dev *fdev, struct block_device *bde
 	if (list_empty(&fdev->targets))
 		return false;
 	list_for_each_entry(fc, &fdev->targets, fd_list)
-		if (fc->dev->bdev == bdev)
+		if (READ_ONCE(fc->active)->dev->bdev == bdev)
 			return false;
 	list_for_each_entry(o, &fdev->orphans, list)
 		if (o->bdev == bdev)
@@ -1127,7 +1244,7 @@ static bool fence_orphan_needed(struct fence_dev *fdev, struct block_device *bde
 
 void fence_dev_detach(struct fence_c *fc)
 {
-	struct block_device *bdev = fc->dev->bdev;
+	struct block_device *bdev = READ_ONCE(fc->active)->dev->bdev;
 	struct fence_dev *fdev = fc->fdev;
 	struct fence_orphan *o;
 	bool last, flush_now = false;
@@ -1136,6 +1253,8 @@ void fence_dev_detach(struct fence_c *fc)
 	mutex_lock(&fence_devs_mutex);
 	mutex_lock(&fdev->target_mutex);
 	list_del(&fc->fd_list);
+	if (fdev->live_fc == fc)
+		fdev->live_fc = NULL;
 	if (fence_orphan_needed(fdev, bdev)) {
 		o = kmalloc(sizeof(*o), GFP_KERNEL);
 		if (o) {

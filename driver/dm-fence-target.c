@@ -26,11 +26,17 @@ static int fence_parse_u64(const char *s, u64 *v)
 	return kstrtou64(s, 10, v);
 }
 
+/* What the feature args say beyond fence_c's own fields. */
+struct fence_features {
+	const char *standby_path;	/* standby <dev_path> <offset> */
+	sector_t standby_start;
+};
+
 static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
-				struct dm_target *ti)
+				struct fence_features *ff, struct dm_target *ti)
 {
 	static const struct dm_arg _args[] = {
-		{0, 8, "Invalid number of feature args"},
+		{0, 10, "Invalid number of feature args"},
 	};
 	/* the features of one word, each at most once */
 	const struct {
@@ -93,6 +99,25 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 			fc->table_generation = v;
 			continue;
 		}
+		if (!strcasecmp(name, "standby")) {
+			if (ff->standby_path) {
+				ti->error = "Feature standby duplicated";
+				return -EINVAL;
+			}
+			if (argc < 2) {
+				ti->error = "Feature standby requires a device and an offset";
+				return -EINVAL;
+			}
+			argc -= 2;
+			ff->standby_path = dm_shift_arg(as);
+			if (fence_parse_u64(dm_shift_arg(as), &v) ||
+			    v != (sector_t)v) {
+				ti->error = "Invalid standby device sector";
+				return -EINVAL;
+			}
+			ff->standby_start = v;
+			continue;
+		}
 		if (!strcasecmp(name, "region_size")) {
 			if (seen_region_size) {
 				ti->error = "Feature region_size duplicated";
@@ -136,28 +161,62 @@ static void fence_dtr(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
 
+	int i;
+
 	if (fc->fdev)
 		fence_dev_detach(fc);
 	fence_bitmap_free(&fc->grown);
-	if (fc->dev)
-		dm_put_device(ti, fc->dev);
+	for (i = 0; i < ARRAY_SIZE(fc->backing); i++)
+		if (fc->backing[i].dev)
+			dm_put_device(ti, fc->backing[i].dev);
 	kfree(fc);
+}
+
+/*
+ * Open a backing device (@b: the line's, or the standby) and check the
+ * target fits on it from @start; says which one failed in ti->error.
+ */
+static int fence_get_backing(struct dm_target *ti, struct fence_backing *b,
+			     const char *path, sector_t start, bool standby)
+{
+	sector_t dev_size;
+	int r;
+
+	r = dm_get_device(ti, path, dm_table_get_mode(ti->table), &b->dev);
+	if (r) {
+		ti->error = standby ? "Standby device lookup failed" :
+				      "Device lookup failed";
+		return r;
+	}
+	b->start = start;
+	dev_size = bdev_nr_sectors(b->dev->bdev);
+	if (start >= dev_size) {
+		ti->error = standby ? "Offset beyond end of standby device" :
+				      "Offset beyond end of device";
+		return -EINVAL;
+	}
+	if (ti->len > dev_size - start) {
+		ti->error = standby ? "Length beyond end of standby device" :
+				      "Length beyond end of device";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*
  * Construct a fence mapping:
  *   <dev_path> <offset> [<#feature_args> <feature_arg>...]
  * Features: generation <G>, region_size <S>, closed, close_fail, fenced,
- * fence_reads.
+ * fence_reads, standby <dev_path> <offset>.
  */
 static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct mapped_device *md = dm_table_get_md(ti->table);
+	struct fence_features ff = { };
 	unsigned long long start;
 	struct fence_dev *fdev;
 	struct fence_c *fc;
-	sector_t dev_size;
 	bool grow;
 	int r;
 
@@ -182,10 +241,10 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Invalid device sector";
 		goto bad;
 	}
-	fc->start = start;
+	fc->active = &fc->backing[0];
 
 	dm_consume_args(&as, 2);
-	r = fence_parse_features(&as, fc, ti);
+	r = fence_parse_features(&as, fc, &ff, ti);
 	if (r)
 		goto bad;
 	if (as.argc) {
@@ -195,21 +254,14 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	fc->region_shift = ilog2(fc->region_size);
 
-	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &fc->dev);
-	if (r) {
-		ti->error = "Device lookup failed";
+	r = fence_get_backing(ti, &fc->backing[0], argv[0], start, false);
+	if (r)
 		goto bad;
-	}
-
-	r = -EINVAL;
-	dev_size = bdev_nr_sectors(fc->dev->bdev);
-	if (fc->start >= dev_size) {
-		ti->error = "Offset beyond end of device";
-		goto bad;
-	}
-	if (ti->len > dev_size - fc->start) {
-		ti->error = "Length beyond end of device";
-		goto bad;
+	if (ff.standby_path) {
+		r = fence_get_backing(ti, &fc->backing[1], ff.standby_path,
+				      ff.standby_start, true);
+		if (r)
+			goto bad;
 	}
 
 	fdev = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error, &grow);
@@ -247,30 +299,23 @@ bad:
 	return r;
 }
 
-static void fence_remap(struct fence_c *fc, struct bio *bio)
-{
-	bio_set_dev(bio, fc->dev->bdev);
-	if (bio_sectors(bio))
-		bio->bi_iter.bi_sector = fc->start +
-			dm_target_offset(fc->ti, bio->bi_iter.bi_sector);
-}
-
 static int fence_map(struct dm_target *ti, struct bio *bio)
 {
 	struct fence_c *fc = ti->private;
 	struct fence_pb *pb;
 	sector_t sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 
-	fence_remap(fc, bio);
-
 	/*
 	 * A read never touches its per-bio data (end_io does not look at it
-	 * either): one cache line fewer per read than a write costs.
+	 * either): one cache line fewer per read than a write costs.  Reads
+	 * pass while closed, so one may race a switch: either device has
+	 * the same data then (no write passes), so either is right.
 	 */
 	if (!op_is_write(bio_op(bio))) {
 		if (unlikely(fc->fence_reads &&
 			     READ_ONCE(fc->fdev->state) == FENCE_FENCED))
 			return DM_MAPIO_KILL;
+		fence_remap(fc, bio, sector);
 		return DM_MAPIO_REMAPPED;
 	}
 
@@ -279,16 +324,27 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 	if (unlikely(!bio_sectors(bio))) {
 		/* an empty flush changes no data: it always passes, uncounted */
 		pb->ep = NULL;
+		fence_remap(fc, bio, sector);
 		return DM_MAPIO_REMAPPED;
 	}
 	/* the bitmap needs the range at completion, when the iter is spent */
 	pb->sector = sector;
 	pb->nr_sectors = bio_sectors(bio);
 	if (likely(fence_dev_try_count(fc->fdev, pb))) {
+		/*
+		 * Counted in the live epoch first, then remapped: a switch
+		 * happens only while closed and before the epoch it opens
+		 * is published, so a write counted in that epoch must see
+		 * the device it switched to (pairs with rcu_assign_pointer
+		 * in fence_open_locked; a compiler barrier on x86).  One
+		 * counted in an earlier epoch holds off the switch itself.
+		 */
+		smp_rmb();
+		fence_remap(fc, bio, sector);
 		fence_pb_mark(fc->fdev, pb);
 		return DM_MAPIO_REMAPPED;
 	}
-	return fence_dev_map_write(fc->fdev, bio, pb, dm_noflush_suspending(ti));
+	return fence_dev_map_write(fc, bio, pb, dm_noflush_suspending(ti));
 }
 
 static int fence_end_io(struct dm_target *ti, struct bio *bio,
@@ -331,7 +387,7 @@ static void fence_resume(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
 
-	fence_dev_resume(fc->fdev);
+	fence_dev_resume(fc->fdev, fc);
 }
 
 static void fence_status(struct dm_target *ti, status_type_t type,
@@ -339,6 +395,7 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 			 unsigned int maxlen)
 {
 	struct fence_c *fc = ti->private;
+	struct fence_backing *active = READ_ONCE(fc->active);
 	struct fence_counts c;
 	unsigned int nr_features;
 	bool closed;
@@ -359,7 +416,9 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 		 * A line that re-creates the device as it is: the generation,
 		 * and a closed or fenced device writes nothing until someone
 		 * reopens or unfences it (how a host re-creates its devices
-		 * after a reboot).
+		 * after a reboot).  The device it writes to: a standby is
+		 * a copy tool's, for one switch, and no part of the device
+		 * (a reload of this line drops it, or SRC after a switch).
 		 */
 		nr_features = 2;
 		if (fc->region_size != DM_FENCE_DEFAULT_REGION_SIZE)
@@ -368,8 +427,8 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 		nr_features += closed && c.close_fail;
 		nr_features += c.state == FENCE_FENCED;
 		nr_features += fc->fence_reads;
-		DMEMIT("%s %llu %u generation %llu", fc->dev->name,
-		       (unsigned long long)fc->start, nr_features,
+		DMEMIT("%s %llu %u generation %llu", active->dev->name,
+		       (unsigned long long)active->start, nr_features,
 		       c.generation);
 		if (fc->region_size != DM_FENCE_DEFAULT_REGION_SIZE)
 			DMEMIT(" region_size %u", fc->region_size);
@@ -383,7 +442,7 @@ static void fence_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
 		DMEMIT(",device_name=%s,start=%llu,generation=%llu,region_size=%u,fence_reads=%c;",
-		       fc->dev->name, (unsigned long long)fc->start,
+		       active->dev->name, (unsigned long long)active->start,
 		       c.generation, fc->region_size,
 		       fc->fence_reads ? 'y' : 'n');
 		break;
@@ -530,7 +589,8 @@ static int fence_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 	struct fence_c *fc = ti->private;
 
 	DMERR_LIMIT("%d:%d: ioctl passthrough to %s refused: it would bypass the fence",
-		    MAJOR(fc->fdev->devt), MINOR(fc->fdev->devt), fc->dev->name);
+		    MAJOR(fc->fdev->devt), MINOR(fc->fdev->devt),
+		    READ_ONCE(fc->active)->dev->name);
 	return -EOPNOTSUPP;
 }
 
@@ -538,13 +598,22 @@ static int fence_iterate_devices(struct dm_target *ti,
 				 iterate_devices_callout_fn fn, void *data)
 {
 	struct fence_c *fc = ti->private;
+	int i, r = 0;
 
-	return fn(ti, fc->dev, fc->start, ti->len, data);
+	/*
+	 * Both, while there is a standby: the queue limits must fit the
+	 * device a switch may send the writes to.
+	 */
+	for (i = 0; i < ARRAY_SIZE(fc->backing) && !r; i++)
+		if (fc->backing[i].dev)
+			r = fn(ti, fc->backing[i].dev, fc->backing[i].start,
+			       ti->len, data);
+	return r;
 }
 
 static struct target_type fence_target = {
 	.name = "fence",
-	.version = {1, 2, 0},
+	.version = {1, 3, 0},
 	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO |
 		    DM_TARGET_PASSES_INTEGRITY,
 	.module = THIS_MODULE,

@@ -65,6 +65,7 @@ struct fence_dev {
 	struct mutex target_mutex;
 	struct list_head targets;
 	struct list_head orphans;	/* see struct fence_orphan */
+	struct fence_c *live_fc;	/* the target last resumed: the live table's */
 
 	/*
 	 * Guards everything below, and the writes of live, generation and
@@ -114,11 +115,25 @@ struct fence_orphan {
 	struct block_device *bdev;
 };
 
+/* A device a table can write to, and where the target starts on it. */
+struct fence_backing {
+	struct dm_dev *dev;
+	sector_t start;
+};
+
 /* One instance of the target in a table. */
 struct fence_c {
 	struct dm_target *ti;
-	struct dm_dev *dev;
-	sector_t start;
+	/*
+	 * backing[0] is the line's <dev_path> <offset>; backing[1] its
+	 * 'standby <dev_path> <offset>', if any (dev NULL otherwise), which a
+	 * switch (REOPEN with DM_FENCE_REOPEN_SWITCH) makes the device write
+	 * to instead.  @active points at the one in use: map() reads it
+	 * without a lock, a switch changes it under fdev->lock while the
+	 * device is closed, once.
+	 */
+	struct fence_backing backing[2];
+	struct fence_backing *active;
 	struct fence_dev *fdev;
 	struct list_head fd_list;	/* on fdev->targets */
 
@@ -164,15 +179,16 @@ void fence_dev_detach(struct fence_c *fc);
 int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc);
 int fence_table_bitmap_init(struct fence_bitmap *bm, struct fence_c *fc,
 			    char **error);
-int fence_dev_map_write(struct fence_dev *fdev, struct bio *bio,
+int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
 void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb);
 int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open);
 int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 		   bool force);
+int fence_dev_switch(struct fence_dev *fdev, u64 reopens);
 int fence_dev_fence(struct fence_dev *fdev, u64 generation);
 void fence_dev_presuspend(struct fence_dev *fdev, bool noflush);
-void fence_dev_resume(struct fence_dev *fdev);
+void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc);
 void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
 void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
 u64 fence_dev_stale_inflight(struct fence_dev *fdev);
@@ -203,6 +219,20 @@ static inline bool fence_dev_try_count(struct fence_dev *fdev,
 	rcu_read_unlock();
 	pb->ep = ep;
 	return ep;
+}
+
+/*
+ * Send @bio to the backing device in use, at its place there.  @sector is
+ * target-relative.
+ */
+static inline void fence_remap(struct fence_c *fc, struct bio *bio,
+			       sector_t sector)
+{
+	struct fence_backing *b = READ_ONCE(fc->active);
+
+	bio_set_dev(bio, b->dev->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = b->start + sector;
 }
 
 static inline void fence_pb_mark(struct fence_dev *fdev, struct fence_pb *pb)

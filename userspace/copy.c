@@ -7,9 +7,9 @@
  * source is drained (closed, every earlier write durable), the last dirty
  * set copied (the only downtime), optionally verified, and the source left
  * closed for the caller to switch the VM over (or reopened with --reopen),
- * or, with --switch, the device reloaded onto DST and reopened there
- * (switch.c): its consumer goes on writing, to DST, and never sees an
- * error.  A signal at any point before the switch reopens the source if
+ * or, with --switch, switched to DST and reopened there (DST was loaded as
+ * the table's standby before round 0, switch.c): its consumer goes on
+ * writing, to DST, and never sees an error.  A signal at any point before the switch reopens the source if
  * the copy closed it.  --verify runs after that, with writes going on: a
  * difference counts only where the dirty bitmap does not say the region
  * was written since.
@@ -470,13 +470,12 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 {
 	struct copier c = { .src = src, .o = o, .in = -1, .out = -1, .old = -1 };
 	struct dm_fence_info info;
-	struct fence_table table, now_table;
+	struct fence_table table;
 	char src_path[160];
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
 	double t0, t1, downtime = 0, drain_time = 0, switch_time = 0, final_time = 0, sync_time = 0;
-	int r, round = 0, switched = 0;
-	uint32_t udev_cookie = 0;
+	int r, round = 0, switched = 0, standby = 0;
 	uint64_t clears_at_start;
 
 	cancel_flag = cancelled;
@@ -494,6 +493,10 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 				src->name);
 			return r;
 		}
+		/* a standby an earlier copy left (it died): let it go first */
+		if ((info.dev_flags & DM_FENCE_DEV_STANDBY) && fence_switch_release(src) == 0)
+			fprintf(stderr, "fencectl: copy: %s: dropped the standby device an earlier copy left\n",
+				src->name);
 	}
 	c.out = open_dst(src, dst_path);
 	if (c.out < 0) {
@@ -524,6 +527,28 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		fprintf(stderr, "fencectl: copy: %s is smaller than %s\n", dst_path, src->name);
 		r = -ENOSPC;
 		goto out;
+	}
+	if (o->do_switch) {
+		/*
+		 * DST becomes the table's standby: held by the device from
+		 * now on (so our exclusive open must go first), written by
+		 * nobody but us until the switch.
+		 */
+		close(c.out);
+		c.out = -1;
+		r = fence_switch_prepare(src, dst_path);
+		if (r) {
+			fprintf(stderr, "fencectl: copy: %s: cannot load %s as its standby: %s\n",
+				src->name, dst_path, strerror(-r));
+			goto out;
+		}
+		standby = 1;
+		c.out = open(dst_path, O_RDWR | O_DIRECT | O_CLOEXEC);
+		if (c.out < 0) {
+			r = -errno;
+			fprintf(stderr, "fencectl: copy: cannot open %s: %s\n", dst_path, strerror(-r));
+			goto out;
+		}
 	}
 	c.bits = calloc(c.words, 8);
 	c.pending = calloc(c.words, 8);
@@ -581,22 +606,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		r = -errno;
 		goto out;
 	}
-	/*
-	 * The line as it is now (a reload during the copy may have changed
-	 * its features), read before the downtime; and the control device
-	 * held open through it.
-	 */
-	if (o->do_switch) {
-		r = fence_table_of(src, &now_table);
-		if (!r && now_table.length != table.length)
-			r = -EAGAIN;
-		if (r) {
-			fprintf(stderr, "fencectl: copy: %s: %s; it stays on the source\n", src->name,
-				r == -EAGAIN ? "its size changed during the copy" :
-				"its table is not one fence target any more");
-			goto out;
-		}
-	}
+	/* the control device held open through the downtime */
 	fence_hold_control(1);
 
 	/* stop and copy: drain the source, then the last dirty set */
@@ -648,24 +658,30 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 			r = -ECANCELED;
 			goto out;
 		}
-		/* dm opens DST exclusively itself */
-		close(c.out);
-		c.out = -1;
+		/*
+		 * Switch and reopen in one call, only if nobody reopened the
+		 * device since the drain (the kernel compares): the end of
+		 * the downtime.  A size changed meanwhile was a reload, which
+		 * dropped the standby (ENODEV).
+		 */
 		t1 = now();
-		r = fence_switch_backing(src, dst_path, &now_table, &udev_cookie);
+		r = fence_switch(src, info.reopens, &info);
 		switch_time = now() - t1;
 		if (r) {
 			fprintf(stderr, "fencectl: copy: switch to %s: %s; %s stays on the source\n",
-				dst_path, strerror(-r), src->name);
+				dst_path, r == -ENODEV ? "the standby was dropped by a reload" :
+				r == -ESTALE ? "reopened by someone else" : strerror(-r), src->name);
+			/* refused (exit 4), not a missing device */
+			if (r == -ENODEV)
+				r = -EBUSY;
 			goto out;
 		}
 		switched = 1;
-	}
-	/* the downtime ends here: from now on a signal cancels nothing */
-	if (switched || o->reopen) {
+		c.closed_by_us = 0;
+	} else if (o->reopen) {
+		/* the downtime ends here: from now on a signal cancels nothing */
 		r = fence_reopen(src, &info);
 		c.closed_by_us = 0;
-		fence_switch_udev_wait(udev_cookie);
 		if (r)
 			goto out;
 	}
@@ -717,9 +733,24 @@ out:
 	 */
 	if (c.closed_by_us && (r || *cancelled))
 		fence_reopen(src, &info);
+	fence_hold_control(0);
+	/*
+	 * The standby goes, or after the switch the source: a reload of
+	 * the line the kernel prints, outside the downtime.  The device
+	 * works either way; what failed is said.
+	 */
+	if (standby) {
+		if (c.out >= 0)
+			close(c.out);
+		c.out = -1;
+		if (fence_switch_release(src))
+			fprintf(stderr, "fencectl: copy: %s: could not reload it to let go of %s "
+				"(dmsetup table %s | dmsetup reload %s; dmsetup resume %s)\n",
+				src->name, switched ? "the source" : dst_path, src->name, src->name,
+				src->name);
+	}
 	if (*cancelled && r)
 		r = -ECANCELED;
-	fence_hold_control(0);
 	copyq_free(c.q);
 	free(c.bits);
 	free(c.pending);

@@ -56,14 +56,15 @@ int fence_table_of(const struct fence_device *dev, struct fence_table *t);
 int fence_dm_run(const struct fence_device *dev, int type, int no_flush,
 		 const char *params, uint64_t length, uint32_t *cookie);
 /*
- * Suspend (noflush, no lockfs), load the same line with DST as the backing
- * device, resume; the caller reopens, then waits for udev with
- * fence_switch_udev_wait(*udev_cookie).  0, or -errno with the device back
- * on its old table and resumed (and udev waited for).
+ * copy --switch (switch.c): reload the device's line with DST added as its
+ * standby (nothing is written to it until fence_switch()), and afterwards
+ * reload the line the kernel prints (the device's backing, no standby),
+ * which lets go of the device it no longer writes to.  Each is a suspend
+ * (noflush, no lockfs), load and resume; 0, or -errno with the device
+ * resumed on the line it had.
  */
-int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
-			 const struct fence_table *t, uint32_t *udev_cookie);
-void fence_switch_udev_wait(uint32_t udev_cookie);
+int fence_switch_prepare(const struct fence_device *dev, const char *dst_path);
+int fence_switch_release(const struct fence_device *dev);
 
 /* copyq.c: copying ranges with several requests in flight */
 struct copyq;

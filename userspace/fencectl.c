@@ -151,6 +151,9 @@ static struct json_object *info_json(const struct fence_device *dev,
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_FENCE_READS));
 	json_object_object_add(o, "close_fail",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_CLOSE_FAIL));
+	/* a copy --switch's destination, loaded and not switched to yet */
+	json_object_object_add(o, "standby",
+			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_STANDBY));
 	return o;
 }
 

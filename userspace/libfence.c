@@ -216,6 +216,18 @@ int fence_unfence(const struct fence_device *dev, uint64_t generation,
 	return r;
 }
 
+int fence_switch(const struct fence_device *dev, uint64_t reopens, struct dm_fence_info *info)
+{
+	struct dm_fence_reopen s;
+	int r;
+
+	HDR(s, dev, DM_FENCE_REOPEN_SWITCH);
+	s.reopens = reopens;
+	r = fence_ioctl(DM_FENCE_IOC_REOPEN, &s);
+	*info = s.info;
+	return r;
+}
+
 int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
 		uint32_t timeout_ms, struct dm_fence_info *info)
 {

@@ -49,6 +49,11 @@ int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
 /* closing/closed -> open; -ESTALE when fenced */
 int fence_reopen(const struct fence_device *dev, struct dm_fence_info *info);
 /*
+ * Switch to the standby device of the live table and reopen there, only
+ * if the device is closed and its reopens count is still REOPENS.
+ */
+int fence_switch(const struct fence_device *dev, uint64_t reopens, struct dm_fence_info *info);
+/*
  * fenced at @generation -> open; -ESTALE when not fenced at @generation
  * (a fence landed since the caller looked), -EBUSY while writes of an
  * older generation are below (unless @force).

@@ -1,30 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * fencectl copy --switch: move a fence device onto another backing device
- * under its consumer.  The device is closed and drained, and DST holds
- * everything the source had (copy.c did that); here:
+ * under its consumer, in two table reloads outside the downtime and one
+ * ioctl inside it:
  *
- *   suspend --noflush --nolockfs   held writes go back to dm core, which
- *                                  keeps them, and every later one, queued
- *   load  "<DST> 0 <features>"     the same line but the backing device:
- *                                  same length, generation and region size,
- *                                  so the device keeps its state and bitmap
- *   resume                         DST is live; the writes dm core kept are
- *                                  mapped again and held (still closed)
+ *   before round 0   reload the line with "standby <DST> 0" added: the
+ *                    table holds DST (exclusively) but writes nothing to it
+ *   the downtime     copy.c closes and drains, copies the last dirty set
+ *                    and syncs DST; then REOPEN with DM_FENCE_REOPEN_SWITCH
+ *                    switches the live table to DST and reopens there, in
+ *                    one step (the held writes go to DST), and only if
+ *                    nobody reopened the device since copy.c looked
+ *   afterwards       reload the line the kernel prints now (DST, no
+ *                    standby): SRC is let go
  *
- * and the caller reopens, which sends them to DST, and only then waits for
- * udev to have seen the resume (as dmsetup would, so that /dev/mapper is
- * settled when fencectl exits): udev's rules take milliseconds to tens of
- * them, which would otherwise be downtime.  No lockfs: freezing a
- * filesystem above writes its dirty pages, which a closed device holds,
- * so the freeze would wait for ever; the page cache needs no freeze, since
- * it is written through the same device before and after.
+ * A reload suspends with --noflush and no lockfs: writes held while closed
+ * go back to dm core, which maps them again after the resume; freezing a
+ * filesystem above would write its dirty pages, which a closed device
+ * holds, so the freeze would wait for ever.  A consumer sees a reload as a
+ * pause of one suspend and resume, before the copy and after it.
  *
- * Failure before the resume: the inactive table is cleared and the device
- * resumed on SRC, as it was.  A crash of fencectl in between leaves the
- * device suspended, with or without DST's table loaded: "dmsetup resume"
- * makes whichever table is there live (DST's only ever after DST was
- * synced) and "fencectl reopen" lets the writes go on.
+ * Nothing here can send a write to DST before the switch: a standby is
+ * only ever written after REOPEN with SWITCH, which the kernel refuses on
+ * a device that is not closed or was reopened since.  A crash of fencectl
+ * anywhere leaves a device that works: on SRC with a harmless standby
+ * (open, or closed: "fencectl reopen"), or on DST with SRC still in its
+ * table; "dmsetup table NAME | dmsetup reload NAME; dmsetup resume NAME"
+ * (with --noflush) drops either, and a rerun of the copy replaces a
+ * standby.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -118,39 +121,64 @@ out:
 	return r;
 }
 
-void fence_switch_udev_wait(uint32_t udev_cookie)
+/*
+ * Load PARAMS as the device's line and make it live: suspend (noflush, no
+ * lockfs), load, resume.  On failure before the resume, the loaded line is
+ * dropped and the device resumed on the line it had.
+ */
+static int fence_reload(const struct fence_device *dev, const char *params, uint64_t length)
 {
-	if (udev_cookie)
-		dm_udev_wait(udev_cookie);
-}
-
-int fence_switch_backing(const struct fence_device *dev, const char *dst_path,
-			 const struct fence_table *t, uint32_t *udev_cookie)
-{
-	char params[sizeof(t->features) + 64];
-	struct stat st;
 	int r, undo;
 
-	if (stat(dst_path, &st) || !S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	snprintf(params, sizeof(params), "%u:%u 0 %s", major(st.st_rdev), minor(st.st_rdev),
-		 t->features);
-	*udev_cookie = 0;
 	r = fence_dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0, NULL);
 	if (r)
 		return r;
-	r = fence_dm_run(dev, DM_DEVICE_RELOAD, 0, params, t->length, NULL);
+	r = fence_dm_run(dev, DM_DEVICE_RELOAD, 0, params, length, NULL);
 	if (!r) {
-		r = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, udev_cookie);
+		r = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
 		if (!r)
 			return 0;
 	}
-	/* back on SRC: drop DST's table if it was loaded, and resume */
 	fence_dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0, NULL);
 	undo = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
 	if (undo)
-		fprintf(stderr, "fencectl: %s: switch: cannot resume on the source: %s "
-			"(dmsetup resume %s, then fencectl reopen %s)\n",
-			dev->name, strerror(-undo), dev->name, dev->name);
+		fprintf(stderr, "fencectl: %s: cannot resume it after a failed reload: %s "
+			"(dmsetup resume %s)\n", dev->name, strerror(-undo), dev->name);
 	return r;
+}
+
+int fence_switch_prepare(const struct fence_device *dev, const char *dst_path)
+{
+	char params[sizeof(((struct fence_table *)0)->features) + 128];
+	struct fence_table t;
+	unsigned int n;
+	struct stat st;
+	int rest = 0, r;
+
+	if (stat(dst_path, &st) || !S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = fence_table_of(dev, &t);
+	if (r)
+		return r;
+	/* the line always has features: the kernel prints the generation */
+	if (sscanf(t.features, "%u %n", &n, &rest) != 1 || !rest)
+		return -EINVAL;
+	snprintf(params, sizeof(params), "%u:%u %" PRIu64 " %u %s standby %u:%u 0",
+		 major(t.backing), minor(t.backing), t.offset, n + 3, t.features + rest,
+		 major(st.st_rdev), minor(st.st_rdev));
+	return fence_reload(dev, params, t.length);
+}
+
+int fence_switch_release(const struct fence_device *dev)
+{
+	char params[sizeof(((struct fence_table *)0)->features) + 64];
+	struct fence_table t;
+	int r;
+
+	r = fence_table_of(dev, &t);
+	if (r)
+		return r;
+	snprintf(params, sizeof(params), "%u:%u %" PRIu64 " %s", major(t.backing),
+		 minor(t.backing), t.offset, t.features);
+	return fence_reload(dev, params, t.length);
 }

@@ -42,9 +42,12 @@ SIZE(dm_fence_status, 144);
 AT(dm_fence_status, info, 16);
 SIZE(dm_fence_close, 144);
 AT(dm_fence_close, info, 16);
-SIZE(dm_fence_reopen, 152);
+SIZE(dm_fence_reopen, 160);
 AT(dm_fence_reopen, info, 16);
 AT(dm_fence_reopen, generation, 144);
+AT(dm_fence_reopen, reopens, 152);
+_Static_assert(DM_FENCE_REOPEN_SIZE_VER1 == offsetof(struct dm_fence_reopen, reopens),
+	       "version 1 of dm_fence_reopen ends before reopens");
 _Static_assert(DM_FENCE_REOPEN_SIZE_VER0 == offsetof(struct dm_fence_reopen, generation),
 	       "version 0 of dm_fence_reopen ends before generation");
 

@@ -25,7 +25,8 @@
 #include <linux/types.h>
 
 #define DM_FENCE_VERSION_MAJOR		1
-#define DM_FENCE_VERSION_MINOR		2	/* 1: unfence, REOPEN v1; 2: reopens, clears */
+/* minor 1: unfence, REOPEN v1; 2: reopens, clears; 3: switch, REOPEN v2 */
+#define DM_FENCE_VERSION_MINOR		3
 
 /* Table line limits (512-byte sectors). */
 #define DM_FENCE_MIN_REGION_SIZE	8
@@ -77,6 +78,7 @@ struct dm_fence_info {
 #define DM_FENCE_DEV_FENCE_READS	_BITUL(0)	/* reads fail when fenced */
 #define DM_FENCE_DEV_CLOSE_FAIL		_BITUL(1)	/* closed with 'fail' */
 #define DM_FENCE_DEV_SEQ		_BITUL(2)	/* reopens, clears filled */
+#define DM_FENCE_DEV_STANDBY		_BITUL(3)	/* a standby not switched to */
 
 /* The head of every ioctl struct. */
 struct dm_fence_ioc_hdr {
@@ -125,21 +127,38 @@ struct dm_fence_drain {
  * (EBUSY), unless DM_FENCE_REOPEN_FORCE.  FORCE means nothing without
  * UNFENCE.
  *
+ * With DM_FENCE_REOPEN_SWITCH instead (since 1.3): switch the device to the
+ * standby device its live table names (feature 'standby <dev> <offset>')
+ * and reopen there, in one step: the held writes and every later one go
+ * to the standby, none to the old device again.  Only from closed (EBUSY
+ * while closing or suspended, ESTALE from open or fenced), only if the
+ * device's reopens count (dm_fence_info) is still @reopens (ESTALE: someone
+ * reopened it since the caller looked, and may have written), and only
+ * once per table (ENODEV: no standby, or already switched).
+ *
  * Version 0 of the struct (DM_FENCE_REOPEN_SIZE_VER0, before 1.1) ends at
- * @info: it cannot carry UNFENCE (EINVAL).  Kernels before 1.1 refuse the
- * UNFENCE flag (EINVAL) and a nonzero @generation (E2BIG).
+ * @info: it cannot carry UNFENCE (EINVAL); version 1 (..._VER1, before 1.3)
+ * ends at @generation: it cannot carry SWITCH (EINVAL).  Kernels before 1.1
+ * refuse the UNFENCE flag (EINVAL) and a nonzero @generation (E2BIG),
+ * kernels before 1.3 the SWITCH flag (EINVAL) and a nonzero @reopens
+ * (E2BIG).  @generation is zero without UNFENCE, @reopens without SWITCH
+ * (EINVAL otherwise).
  */
 #define DM_FENCE_REOPEN_FORCE		_BITUL(0)	/* even with stale writes below */
 #define DM_FENCE_REOPEN_UNFENCE		_BITUL(1)	/* since 1.1 */
-#define DM_FENCE_REOPEN_FLAGS		(DM_FENCE_REOPEN_FORCE | DM_FENCE_REOPEN_UNFENCE)
+#define DM_FENCE_REOPEN_SWITCH		_BITUL(2)	/* since 1.3 */
+#define DM_FENCE_REOPEN_FLAGS		(DM_FENCE_REOPEN_FORCE | DM_FENCE_REOPEN_UNFENCE | \
+					 DM_FENCE_REOPEN_SWITCH)
 
 struct dm_fence_reopen {
 	struct dm_fence_ioc_hdr hdr;
 	struct dm_fence_info info;	/* out */
 	__u64 generation;		/* in, with UNFENCE; since 1.1 */
+	__u64 reopens;			/* in, with SWITCH; since 1.3 */
 };
 
 #define DM_FENCE_REOPEN_SIZE_VER0	144
+#define DM_FENCE_REOPEN_SIZE_VER1	152
 
 /*
  * DM_FENCE_IOC_FENCE: raise the generation to @generation (EINVAL unless

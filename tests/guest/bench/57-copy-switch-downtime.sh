@@ -13,7 +13,7 @@
 #              where the region size bites, the copy stops after
 #              --max-rounds 8.
 # Per run: rounds, dirty regions per round, the downtime and its parts
-# (drain, final round's copy, DST's sync, suspend/load/resume), and the
+# (drain, final round's copy, DST's sync, the switch ioctl), and the
 # rest: downtime - drain - final copy - sync, the cost of the switch
 # itself.  Measures; asserts that each copy completed and verified (DST
 # equals SRC outside what was written since, --verify).

@@ -3,12 +3,14 @@
 # backing device) or that is in use (mounted), before it touches anything;
 # a SIGHUP during the pre-copy cancels like SIGINT (with --json: progress
 # every second from the first, and a last line naming ECANCELED), and so
-# does a SIGINT in the final round; a reload that fails between the
-# suspend and the resume puts the device back on SRC, resumed and open.
-# Each time the source is open, on its old table, and a write issued
-# meanwhile lands on SRC.  fencectl killed between suspend and resume
-# (before the load, or after it) leaves a suspended device that "dmsetup
-# resume" and "fencectl reopen" finish, on SRC or on DST as loaded.
+# does a SIGINT in the final round; a failed load of the standby (DST
+# added to the table before round 0) leaves the device resumed on SRC.
+# Each time the source is open, on its old table, DST no longer held by
+# it, and a write issued meanwhile lands on SRC.  fencectl killed between
+# the suspend and the resume of a reload leaves a suspended device that
+# "dmsetup resume" and "fencectl reopen" finish: on SRC if it died loading
+# the standby (a standby left loaded is harmless, and the next copy drops
+# it), on DST if it died letting SRC go after the switch.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 modprobe ext4
@@ -21,9 +23,14 @@ other=$(nullb_create nbo 64)
 fence_create vm "$src"
 table=$(dmsetup table vm)
 
+holds() {	# <dm name> <device>: in the table's dependencies ("(MAJ, MIN)")
+	dmsetup deps "$1" | grep -qF "($(devt_of "$2" | sed 's/:/, /'))"
+}
+
 still_on_src() {	# <what>
 	expect_field vm state open
 	expect_eq "$(dmsetup table vm)" "$table" "table after $1"
+	holds vm "$dst" && fail "DST still held by the table after $1: $(dmsetup deps vm)"
 	dmsetup info vm | has 'State: *ACTIVE' || fail "vm not resumed after $1"
 	random_file /tmp/blk 4
 	dd if=/tmp/blk of=/dev/mapper/vm bs=4k seek=3 oflag=direct status=none ||
@@ -74,44 +81,63 @@ kill -INT $COPY_PID
 expect_wait $COPY_PID 5 "exit code of a copy --switch cancelled in the final round"
 still_on_src "SIGINT in the final round"
 
-# the reload fails after the suspend: resumed on SRC, open, exit 4
+# the standby's load fails (after the suspend): resumed on SRC, open, exit 4
 rc=0
 DM_IOCTL_FAULT=fail-load LD_PRELOAD=$TOOLS/dm_ioctl_fault.so \
 	"$FENCECTL" copy vm "$dst" --switch 2> /tmp/copy.err || rc=$?
-expect_eq "$rc" 4 "exit code of a switch whose reload failed"
-has "stays on the source" < /tmp/copy.err || fail "no word of the failed switch: $(cat /tmp/copy.err)"
-still_on_src "a failed reload"
+expect_eq "$rc" 4 "exit code of a copy whose standby failed to load"
+has "as its standby" < /tmp/copy.err || fail "no word of the failed load: $(cat /tmp/copy.err)"
+still_on_src "a failed load of the standby"
 
-# fencectl killed between suspend and resume: the device stays suspended
-# (writes wait in dm core); "dmsetup resume" makes whichever table is
-# loaded live and "fencectl reopen" lets the writes go on, to that device
-crash_then_recover() {	# <fault> <backing device expected after the resume>
+# fencectl killed between the suspend and the resume of a reload: the
+# device stays suspended (writes wait in dm core); "dmsetup resume" makes
+# whichever table is loaded live and "fencectl reopen" lets the writes go
+# on, to that table's device
+crash_then_recover() {	# <fault> <nth load> <backing device expected after the resume>
 	local rc=0 w
-	DM_IOCTL_FAULT=$1 LD_PRELOAD=$TOOLS/dm_ioctl_fault.so \
+	DM_IOCTL_FAULT=$1 DM_IOCTL_FAULT_LOAD=$2 LD_PRELOAD=$TOOLS/dm_ioctl_fault.so \
 		"$FENCECTL" copy vm "$dst" --switch 2> /tmp/copy.err || rc=$?
-	expect_eq "$rc" 137 "exit of fencectl killed ($1)"
-	dmsetup info vm | has 'State: *SUSPENDED' || fail "vm not suspended after a crash ($1)"
+	expect_eq "$rc" 137 "exit of fencectl killed ($1 $2)"
+	dmsetup info vm | has 'State: *SUSPENDED' || fail "vm not suspended after a crash ($1 $2)"
 	random_file /tmp/blk 4
 	dd if=/tmp/blk of=/dev/mapper/vm bs=4k seek=5 oflag=direct status=none &
 	w=$!
 	dmsetup resume vm
 	"$FENCECTL" reopen vm > /dev/null
-	wait $w || fail "the write issued while suspended failed ($1)"
-	expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$2")" "backing device after a crash ($1) and resume"
-	expect_eq "$(block_sum "$2" 5)" "$(file_sum /tmp/blk)" "the write issued while suspended, on the live backing device ($1)"
+	wait $w || fail "the write issued while suspended failed ($1 $2)"
+	expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$3")" "backing device after a crash ($1 $2) and resume"
+	expect_eq "$(block_sum "$3" 5)" "$(file_sum /tmp/blk)" "the write issued while suspended, on the live backing device ($1 $2)"
 	expect_field vm state open
 }
-crash_then_recover kill-at-load "$src"
-expect_eq "$(dmsetup table vm)" "$table" "table after a crash before the load"
-crash_then_recover kill-at-resume "$dst"
+# dies loading the standby: the table is SRC's alone
+crash_then_recover kill-at-load 1 "$src"
+expect_eq "$(dmsetup table vm)" "$table" "table after a crash at the standby's load"
+holds vm "$dst" && fail "DST held after a crash before its load"
+# dies before the resume that makes the standby live: on SRC, DST held
+# and never written (the write went to SRC)
+crash_then_recover kill-at-resume 1 "$src"
+holds vm "$dst" || fail "the standby loaded before the crash is not in the live table"
+"$FENCECTL" --json status vm | has '"standby":true' || fail "status does not report the standby left behind"
+# the next copy drops that standby (load 1), loads its own (2), switches
+# and dies letting SRC go (3): on DST, SRC still in the table
+crash_then_recover kill-at-load 3 "$dst"
+has "dropped the standby" < /tmp/copy.err || fail "the leftover standby went unmentioned: $(cat /tmp/copy.err)"
+holds vm "$src" || fail "SRC let go although fencectl died before the reload"
+# the line the kernel prints lets it go
+dmsetup table vm | dmsetup reload vm
+dmsetup suspend --noflush vm
+dmsetup resume vm
+holds vm "$src" && fail "SRC still held after reloading the printed line"
 # back to SRC for the last case, as a plain reload would
 dmsetup suspend vm
 dmsetup load vm --table "$table"
 dmsetup resume vm
 expect_field vm state open
 
-# and with nothing in the way, the same copy switches
+# and with nothing in the way, the same copy switches and lets SRC go
 "$FENCECTL" copy vm "$dst" --switch --verify 2> /tmp/copy.err || fail "copy --switch: $(cat /tmp/copy.err)"
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$dst")" "backing device after the switch"
+holds vm "$src" && fail "SRC still held after the switch: $(dmsetup deps vm)"
+"$FENCECTL" --json status vm | has '"standby":false' || fail "a standby left after the switch"
 expect_field vm state open
 dmsetup remove vm

@@ -4,12 +4,14 @@
  * process, chosen by DM_IOCTL_FAULT:
  *   fail-load        the first DM_TABLE_LOAD fails with EINVAL (as a table
  *                    the kernel refuses would)
- *   kill-at-load     the process dies (SIGKILL) at its first DM_TABLE_LOAD,
- *                    after the suspend before it
+ *   kill-at-load     the process dies (SIGKILL) at its DM_IOCTL_FAULT_LOAD'th
+ *                    DM_TABLE_LOAD (default the first), after the suspend
+ *                    before it
  *   kill-at-resume   it dies at the first resume (DM_DEV_SUSPEND without
  *                    DM_SUSPEND_FLAG) that follows a DM_TABLE_LOAD
  * Every other ioctl goes through.  Lets a test reach fencectl copy
- * --switch's failure paths and its crashes between suspend and resume.
+ * --switch's failure paths and its crashes between suspend and resume of
+ * each of its reloads.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -24,7 +26,7 @@
 int ioctl(int fd, unsigned long request, ...)
 {
 	static int (*real)(int, unsigned long, ...);
-	static int loaded, done;
+	static int loaded, loads, done;
 	const char *mode = getenv("DM_IOCTL_FAULT");
 	struct dm_ioctl *dmi;
 	va_list ap;
@@ -43,7 +45,8 @@ int ioctl(int fd, unsigned long request, ...)
 			errno = EINVAL;
 			return -1;
 		}
-		if (!strcmp(mode, "kill-at-load"))
+		if (!strcmp(mode, "kill-at-load") &&
+		    ++loads >= (getenv("DM_IOCTL_FAULT_LOAD") ? atoi(getenv("DM_IOCTL_FAULT_LOAD")) : 1))
 			raise(SIGKILL);
 		loaded = 1;
 	}

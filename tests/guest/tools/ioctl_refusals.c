@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	  expect("CLOSE unknown flag", DM_FENCE_IOC_CLOSE, &s, EINVAL); }
 	{ struct dm_fence_drain s = { .hdr = HDR(s, 0x80000000u), .timeout_ms = 1 };
 	  expect("DRAIN unknown flag", DM_FENCE_IOC_DRAIN, &s, EINVAL); }
-	{ struct dm_fence_reopen s = { .hdr = HDR(s, 4) };
+	{ struct dm_fence_reopen s = { .hdr = HDR(s, 8) };
 	  expect("REOPEN unknown flag", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
 	{ struct dm_fence_fence s = { .hdr = HDR(s, 2), .generation = 1000 };
 	  expect("FENCE unknown flag", DM_FENCE_IOC_FENCE, &s, EINVAL); }
@@ -199,6 +199,25 @@ int main(int argc, char **argv)
 	  expect("REOPEN UNFENCE of an open device", DM_FENCE_IOC_REOPEN, &s, ESTALE);
 	  s.hdr.flags = 0;
 	  expect("REOPEN generation without UNFENCE", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
+
+	/* switch (the device is open, its table has no standby) */
+	{ struct dm_fence_info i = status();
+	  struct dm_fence_reopen s = { .hdr = HDR(s, DM_FENCE_REOPEN_SWITCH), .reopens = i.reopens };
+	  s.hdr.size = DM_FENCE_REOPEN_SIZE_VER1;
+	  expect("REOPEN SWITCH in a version 1 struct (no reopens)", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.hdr.size = sizeof(s);
+	  s.hdr.flags = DM_FENCE_REOPEN_SWITCH | DM_FENCE_REOPEN_UNFENCE;
+	  s.generation = i.generation;
+	  expect("REOPEN SWITCH with UNFENCE", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.generation = 0;
+	  s.hdr.flags = DM_FENCE_REOPEN_SWITCH | DM_FENCE_REOPEN_FORCE;
+	  expect("REOPEN SWITCH with FORCE", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.hdr.flags = 0;
+	  s.reopens = 1;
+	  expect("REOPEN reopens without SWITCH", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.hdr.flags = DM_FENCE_REOPEN_SWITCH;
+	  s.reopens = i.reopens;
+	  expect("REOPEN SWITCH with no standby", DM_FENCE_IOC_REOPEN, &s, ENODEV); }
 
 	/* commands */
 	{ struct dm_fence_status s = { .hdr = HDR(s, 0) };
