@@ -331,13 +331,17 @@ copy_into_long_final_round() {	# <name> <dst> [copy args...]
 	local name=$1 dst=$2
 	shift 2
 	random_file /tmp/final $((48 * 1024))
+	# one region dirty, so that a clean bitmap says the copy fetched it
+	# (with --switch, after its reload: never stopped inside that)
+	dd if=/tmp/final of="/dev/mapper/$name" bs=4k count=1 oflag=direct status=none
 	"$FENCECTL" copy "$name" "$dst" --max-rounds 0 --rate 8 "$@" 2> /tmp/copy.err &
 	COPY_PID=$!
 	wait_until 10 dirty_is "$name" 0 || fail "copy did not fetch the bitmap: $(fence_status "$name") $(cat /tmp/copy.err)"
 	kill -STOP $COPY_PID
 	dd if=/tmp/final of="/dev/mapper/$name" bs=1M oflag=direct status=none
 	kill -CONT $COPY_PID
-	wait_until 30 field_is "$name" state closed || fail "copy never drained: $(fence_status "$name")"
+	wait_until 30 field_is "$name" state closed ||
+		fail "copy never drained: $(fence_status "$name") $(cat /tmp/copy.err)"
 }
 
 block_sum() {	# <dev> <block>
