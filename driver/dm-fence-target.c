@@ -160,7 +160,6 @@ static int fence_parse_features(struct dm_arg_set *as, struct fence_c *fc,
 static void fence_dtr(struct dm_target *ti)
 {
 	struct fence_c *fc = ti->private;
-
 	int i;
 
 	if (fc->fdev)
