@@ -90,6 +90,9 @@ for t in "$REPO/tests/guest/$suite"/*.sh; do
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		echo "FAIL: timed out after ${limit}s" >> "$OUT/$name.log"
 		echo w > /proc/sysrq-trigger
+	elif [ $rc -ne 0 ] && ! grep -q '^FAIL' "$OUT/$name.log"; then
+		# killed by a signal, or a command that failed last: say so
+		echo "FAIL: exit status $rc, and no word of why" >> "$OUT/$name.log"
 	fi
 	cleanup_after $pgid
 	if ! dmesg | awk -v m="$marker" 'seen { print } index($0, m) { seen = 1 } END { exit !seen }' \

@@ -1,0 +1,110 @@
+# A one-node Pacemaker cluster in the guest, the real daemons from Debian's
+# packages (corosync 3, pacemaker 2.1), for the fence agent's tests.  The
+# guest's root is the host's, read-only: the daemons' state and logs go to
+# tmpfs mounts over their directories, corosync's configuration to /tmp,
+# and fence_dmfence is put where pacemaker-fenced looks for agents (it
+# only looks in /usr/sbin) by an overlay over /usr/sbin.  The node is
+# "node1" (also the hostname, which the agent compares a plug with).
+# Sourced after lib.sh; pcmk_cleanup undoes it all.
+
+PCMK_DIR=/tmp/pcmk
+
+pcmk_setup() {
+	local d
+	modprobe overlay
+	mkdir -p "$PCMK_DIR/sbin-upper" "$PCMK_DIR/sbin-work"
+	ip link set lo up
+	hostname node1
+	for d in /var/lib/pacemaker /var/lib/corosync /var/log/pacemaker; do
+		mountpoint -q "$d" || mount -t tmpfs pcmk-state "$d"
+	done
+	mkdir -p /var/lib/pacemaker/cib /var/lib/pacemaker/pengine \
+		/var/lib/pacemaker/blackbox /var/lib/pacemaker/cores
+	chown hacluster:haclient /var/lib/pacemaker/* /var/log/pacemaker
+	chmod 750 /var/lib/pacemaker/*
+	# the agent, with this checkout's fencectl as its default
+	sed "s|\"/usr/local/sbin/fencectl\"|\"$FENCECTL\"|" "$REPO/contrib/fence_dmfence" \
+		> "$PCMK_DIR/sbin-upper/fence_dmfence"
+	chmod 755 "$PCMK_DIR/sbin-upper/fence_dmfence"
+	mount -t overlay pcmk-sbin -o "lowerdir=/usr/sbin,upperdir=$PCMK_DIR/sbin-upper,workdir=$PCMK_DIR/sbin-work" /usr/sbin ||
+		fail "cannot put the agent into /usr/sbin"
+	cat > "$PCMK_DIR/corosync.conf" <<'CONF'
+totem {
+	version: 2
+	cluster_name: dmfence
+	crypto_cipher: none
+	crypto_hash: none
+}
+logging {
+	to_stderr: yes
+	to_logfile: no
+	to_syslog: no
+}
+quorum {
+	provider: corosync_votequorum
+}
+nodelist {
+	node {
+		name: node1
+		nodeid: 1
+		ring0_addr: 127.0.0.1
+	}
+}
+CONF
+}
+
+# Start corosync and pacemaker; returns once node1 is the DC with quorum.
+pcmk_start() {
+	# each daemon in a session of its own: on shutdown they signal their
+	# process group, which would otherwise be the test's
+	setsid corosync -f -c "$PCMK_DIR/corosync.conf" >> "$PCMK_DIR/corosync.log" 2>&1 &
+	echo $! > "$PCMK_DIR/corosync.pid"
+	wait_until 60 corosync-quorumtool -s > /dev/null 2>&1 ||
+		fail "corosync did not start: $(tail -20 "$PCMK_DIR/corosync.log")"
+	PCMK_logfile=$PCMK_DIR/pacemaker.log setsid pacemakerd >> "$PCMK_DIR/pacemakerd.out" 2>&1 &
+	echo $! > "$PCMK_DIR/pacemakerd.pid"
+	# a lone node elects itself once dc-deadtime (20 s) has passed
+	wait_until 180 pcmk_has_dc ||
+		fail "no DC: $(crm_mon -1 2>&1 | head -20) $(tail -20 "$PCMK_DIR/pacemaker.log")"
+}
+
+pcmk_has_dc() {
+	crm_mon -1 2>/dev/null | grep -q "Current DC: node1 .*partition with quorum"
+}
+
+# Stop pacemaker (the node leaves), then corosync.
+pcmk_stop() {
+	local p
+	for p in pacemakerd corosync; do
+		[ -s "$PCMK_DIR/$p.pid" ] || continue
+		kill -TERM "$(cat "$PCMK_DIR/$p.pid")" 2>/dev/null
+		wait_until 120 pcmk_gone "$(cat "$PCMK_DIR/$p.pid")" || fail "$p did not stop"
+		rm -f "$PCMK_DIR/$p.pid"
+	done
+}
+
+pcmk_gone() {	# <pid>
+	! kill -0 "$1" 2>/dev/null
+}
+
+pcmk_cleanup() {
+	local p
+	set +e		# best effort: what is not there to stop or unmount is fine
+	for p in pacemakerd corosync; do
+		[ -s "$PCMK_DIR/$p.pid" ] && kill -TERM "$(cat "$PCMK_DIR/$p.pid")" 2>/dev/null
+	done
+	for p in pacemakerd corosync; do
+		[ -s "$PCMK_DIR/$p.pid" ] && wait_until 60 pcmk_gone "$(cat "$PCMK_DIR/$p.pid")"
+	done
+	# by name, the whole of it (never -f: a pattern matches whatever
+	# command line holds it, the test's own included)
+	pkill -KILL -x 'pacemaker(d|-.*)|corosync' 2>/dev/null
+	umount /usr/sbin /var/lib/pacemaker /var/lib/corosync /var/log/pacemaker 2>/dev/null
+	hostname guest
+	return 0
+}
+
+# Is a resource started on node1?
+pcmk_started() {	# <resource id>
+	crm_mon -1 2>/dev/null | grep -Eq "$1[[:space:]].*Started node1"
+}
