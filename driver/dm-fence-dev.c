@@ -663,6 +663,40 @@ static void fence_open_refused(struct fence_dev *fdev, int r, bool unfence,
 }
 
 /*
+ * The two ends of an open (reopen, unfence, switch), under msg_mutex: the
+ * epoch it will publish, allocated first since that may sleep; and after
+ * it, the epoch freed if unused, the released writes handed over, and a
+ * state change (@changed) told.  fence_open_begin() returns NULL, with
+ * msg_mutex let go, when there is no memory.
+ */
+static struct fence_epoch *fence_open_begin(struct fence_dev *fdev)
+{
+	struct fence_epoch *ep;
+
+	mutex_lock(&fdev->msg_mutex);
+	ep = fence_epoch_alloc(fdev, 0);
+	if (!ep)
+		mutex_unlock(&fdev->msg_mutex);
+	return ep;
+}
+
+static void fence_open_end(struct fence_dev *fdev, struct fence_epoch *unused,
+			   unsigned long submit, bool changed)
+{
+	if (unused)
+		fence_epoch_free(unused);
+	/*
+	 * Not from here: we run under the table's SRCU read lock, and a
+	 * submission may wait for the disk (as dm-delay, hand them over).
+	 */
+	if (submit)
+		queue_work(system_long_wq, &fdev->submit_work);
+	mutex_unlock(&fdev->msg_mutex);
+	if (changed)
+		fence_raise_event(fdev);
+}
+
+/*
  * reopen (@unfence false) and unfence <@generation> (@unfence true); see
  * fence_may_open().  ESTALE: the device is not in the state the call
  * expects.
@@ -676,12 +710,9 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	u64 stale = 0, cur;
 	int r;
 
-	mutex_lock(&fdev->msg_mutex);
-	ep = fence_epoch_alloc(fdev, 0);
-	if (!ep) {
-		mutex_unlock(&fdev->msg_mutex);
+	ep = fence_open_begin(fdev);
+	if (!ep)
 		return -ENOMEM;
-	}
 
 	spin_lock_irq(&fdev->lock);
 	state = fdev->state;
@@ -693,20 +724,10 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	}
 	spin_unlock_irq(&fdev->lock);
 
-	if (ep)
-		fence_epoch_free(ep);
 	if (r < 0)
 		fence_open_refused(fdev, r, unfence, generation, state, cur, stale);
-
-	/*
-	 * Not from here: we run under the table's SRCU read lock, and a
-	 * submission may wait for the disk (as dm-delay, hand them over).
-	 */
-	if (submit)
-		queue_work(system_long_wq, &fdev->submit_work);
-	mutex_unlock(&fdev->msg_mutex);
-	if (!r)
-		fence_raise_event(fdev);
+	/* r == 1: it was open already, nothing changed */
+	fence_open_end(fdev, ep, submit, !r);
 	return r < 0 ? r : 0;
 }
 
@@ -776,12 +797,9 @@ int fence_dev_switch(struct fence_dev *fdev, u64 reopens)
 	const char *name = NULL;
 	int r;
 
-	mutex_lock(&fdev->msg_mutex);
-	ep = fence_epoch_alloc(fdev, 0);
-	if (!ep) {
-		mutex_unlock(&fdev->msg_mutex);
+	ep = fence_open_begin(fdev);
+	if (!ep)
 		return -ENOMEM;
-	}
 	/* target_mutex: the live table stays while we switch it */
 	mutex_lock(&fdev->target_mutex);
 	fc = fdev->live_fc;
@@ -799,16 +817,10 @@ int fence_dev_switch(struct fence_dev *fdev, u64 reopens)
 		       MINOR(fdev->devt), name);
 	mutex_unlock(&fdev->target_mutex);
 
-	if (ep)
-		fence_epoch_free(ep);
 	if (r)
 		DMERR("%d:%d: switch refused: %s", MAJOR(fdev->devt),
 		      MINOR(fdev->devt), why);
-	if (submit)
-		queue_work(system_long_wq, &fdev->submit_work);
-	mutex_unlock(&fdev->msg_mutex);
-	if (!r)
-		fence_raise_event(fdev);
+	fence_open_end(fdev, ep, submit, !r);
 	return r;
 }
 
