@@ -72,7 +72,8 @@ lv_define() {	# <name> <block device>...
 
 # A second host, hostb, for migrations: its own mount, UTS and network
 # namespaces (held by a sleeping process, $LV_B_PID), its own libvirtd
-# (state under /tmp/lv-b, its own /run), reached at 10.99.0.2 over a veth
+# (state under /tmp/lv-b, its own /run/libvirt and hook state), reached at
+# 10.99.0.2 over a veth
 # pair from 10.99.0.1.  lvb runs virsh against it.
 LV_B=qemu+tcp://10.99.0.2/system
 lv_dest_setup() {
@@ -88,7 +89,11 @@ lv_dest_setup() {
 	ip link set lv-a up
 	nsenter -t "$LV_B_PID" -m -u -n -r -w env LV_DIR=/tmp/lv-b bash -c '
 		hostname hostb
-		mount -t tmpfs run /run
+		# its own runtime state; not a new /run, which would hide
+		# /run/host-tmp (where a checkout in the host'"'"'s /tmp is)
+		mkdir -p /run/libvirt /run/dm-fence-hook
+		mount -t tmpfs run-libvirt /run/libvirt
+		mount -t tmpfs run-hook /run/dm-fence-hook
 		ip link set lo up
 		ip addr add 10.99.0.2/24 dev lv-b
 		ip link set lv-b up
