@@ -40,7 +40,10 @@ CONF
 	chmod 755 /etc/libvirt/hooks/qemu.d/dm-fence
 	# in a session of its own: on shutdown it signals its process group,
 	# which would otherwise be the test's
-	setsid libvirtd ${addr:+--listen} > "$LV_DIR/libvirtd.log" 2>&1 &
+	# (its pid file under $LV_DIR: /run/libvirtd.pid would be the
+	# same file for a second libvirtd, hostb's)
+	setsid libvirtd ${addr:+--listen} --pid-file "$LV_DIR/libvirtd.run.pid" \
+		> "$LV_DIR/libvirtd.log" 2>&1 &
 	echo $! > "$LV_DIR/libvirtd.pid"
 	wait_until 120 virsh -c qemu:///system version > /dev/null ||
 		fail "libvirtd did not start: $(tail -20 "$LV_DIR/libvirtd.log")"
