@@ -15,6 +15,8 @@ LV_DIR=${LV_DIR:-/tmp/lv}
 lv_setup() {	# [<uuid> [<address>]]
 	local d uuid=${1:-00000000-0000-4000-8000-00000000000a} addr=${2:-}
 	modprobe overlay
+	# from scratch: an earlier test's domains live in its upper layer
+	rm -rf "$LV_DIR"
 	mkdir -p "$LV_DIR/etc-upper" "$LV_DIR/etc-work"
 	for d in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
 		mountpoint -q "$d" || mount -t tmpfs lv-state "$d"

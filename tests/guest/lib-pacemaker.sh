@@ -12,6 +12,7 @@ PCMK_DIR=/tmp/pcmk
 pcmk_setup() {
 	local d
 	modprobe overlay
+	rm -rf "$PCMK_DIR"
 	mkdir -p "$PCMK_DIR/sbin-upper" "$PCMK_DIR/sbin-work"
 	ip link set lo up
 	hostname node1
