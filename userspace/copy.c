@@ -9,8 +9,8 @@
  * closed for the caller to switch the VM over (or reopened with --reopen),
  * or, with --switch, switched to DST and reopened there (DST was loaded as
  * the table's standby before round 0, switch.c): its consumer goes on
- * writing, to DST, and never sees an error.  A signal at any point before the switch reopens the source if
- * the copy closed it.  --verify runs after that, with writes going on: a
+ * writing, to DST, and never sees an error.  A signal at any point before
+ * the switch reopens the source if the copy closed it.  --verify runs after that, with writes going on: a
  * difference counts only where the dirty bitmap does not say the region
  * was written since.
  *
