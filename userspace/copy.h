@@ -51,10 +51,10 @@ int fence_table_of(const struct fence_device *dev, struct fence_table *t);
  * One device-mapper task on DEV (by number, or by name if it has none yet),
  * with the fence target "params" of that length if params is not NULL,
  * noflush and skip-lockfs if no_flush; a create, remove or resume waits for
- * udev, or leaves the wait to the caller in *cookie (NULL: waits).
+ * udev.
  */
 int fence_dm_run(const struct fence_device *dev, int type, int no_flush,
-		 const char *params, uint64_t length, uint32_t *cookie);
+		 const char *params, uint64_t length);
 /*
  * copy --switch (switch.c): reload the device's line with DST added as its
  * standby (nothing is written to it until fence_switch()), and afterwards

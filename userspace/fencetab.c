@@ -186,7 +186,7 @@ static int dm_named(int type, const char *name, uint64_t length, const char *par
 	struct fence_device dev = { 0 };
 
 	snprintf(dev.name, sizeof(dev.name), "%s", name);
-	return fence_dm_run(&dev, type, 0, params, length, NULL);
+	return fence_dm_run(&dev, type, 0, params, length);
 }
 
 static int dm_exists(const char *name)

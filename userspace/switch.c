@@ -44,21 +44,18 @@
 /*
  * One task on the device, by number, or by name for one that has no number
  * yet (a create); 0 or -errno (EIO when dm says no more).  A task that
- * changes what udev sees (create, remove, resume) is given a udev cookie:
- * waited for here, or left in *cookie for the caller to wait for.
+ * changes what udev sees (create, remove, resume) waits for udev, as
+ * dmsetup does.
  */
 int fence_dm_run(const struct fence_device *dev, int type, int no_flush,
-		 const char *params, uint64_t length, uint32_t *cookie)
+		 const char *params, uint64_t length)
 {
 	int udev = type == DM_DEVICE_RESUME || type == DM_DEVICE_CREATE ||
 		   type == DM_DEVICE_REMOVE;
 	struct dm_task *dmt = dm_task_create(type);
-	uint32_t own = 0;
+	uint32_t cookie = 0;
 	int ok, r = -EIO;
 
-	if (!cookie)
-		cookie = &own;
-	*cookie = 0;
 	if (!dmt)
 		return -ENOMEM;
 	if (dev->major || dev->minor ?
@@ -69,14 +66,11 @@ int fence_dm_run(const struct fence_device *dev, int type, int no_flush,
 		goto out;
 	if (params && !dm_task_add_target(dmt, 0, length, "fence", params))
 		goto out;
-	/* wait for udev, as dmsetup does */
-	if (udev && !dm_task_set_cookie(dmt, cookie, 0))
+	if (udev && !dm_task_set_cookie(dmt, &cookie, 0))
 		goto out;
 	ok = dm_task_run(dmt);
-	if (udev && (!ok || cookie == &own)) {
-		dm_udev_wait(*cookie);
-		*cookie = 0;
-	}
+	if (udev)
+		dm_udev_wait(cookie);
 	if (ok)
 		r = 0;
 	else
@@ -130,17 +124,17 @@ static int fence_reload(const struct fence_device *dev, const char *params, uint
 {
 	int r, undo;
 
-	r = fence_dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0, NULL);
+	r = fence_dm_run(dev, DM_DEVICE_SUSPEND, 1, NULL, 0);
 	if (r)
 		return r;
-	r = fence_dm_run(dev, DM_DEVICE_RELOAD, 0, params, length, NULL);
+	r = fence_dm_run(dev, DM_DEVICE_RELOAD, 0, params, length);
 	if (!r) {
-		r = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
+		r = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0);
 		if (!r)
 			return 0;
 	}
-	fence_dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0, NULL);
-	undo = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0, NULL);
+	fence_dm_run(dev, DM_DEVICE_CLEAR, 0, NULL, 0);
+	undo = fence_dm_run(dev, DM_DEVICE_RESUME, 0, NULL, 0);
 	if (undo)
 		fprintf(stderr, "fencectl: %s: cannot resume it after a failed reload: %s "
 			"(dmsetup resume %s)\n", dev->name, strerror(-undo), dev->name);
