@@ -53,6 +53,7 @@ finish() {
 		echo "FAILED: ${failed_names[$i]}"
 		[ -f "${failed_logs[$i]}" ] && tail -n 12 "${failed_logs[$i]}" | sed 's/^/    | /'
 	done
+	echo "make check: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 	echo "$passed passed, $failed failed"
 	[ $failed -eq 0 ]
 	exit
@@ -64,6 +65,37 @@ if ! install_host > "$BUILD/install.log" 2>&1; then
 	finish
 fi
 echo "kernels: $KERNELS"
+
+# --- the debug kernels build in the background ---------------------------------
+# Building the kasan kernel takes about 20-30 minutes of both CPUs.  It runs
+# while everything below runs, at the lowest priority: a TCG guest leaves
+# its CPUs idle whenever a test waits (a device's latency, a daemon's
+# timeout), and a nice 19 build gets little else (CFS weighs a nice 0 vCPU
+# thread 1024 to its 15).  Where the kernel is cached this takes no time.
+# CHECK_DEBUG=0 skips the pass, =cached runs it only on a kernel already
+# built, =subset (default) builds it if needed, =all (make check-debug)
+# runs the whole suite.  CHECK_DEBUG_FLAVOURS="kasan kcsan" adds kcsan.
+debug_mode=${CHECK_DEBUG:-subset}
+debug_flavours=${CHECK_DEBUG_FLAVOURS:-kasan}
+debug_build_pid=
+if [ "$debug_mode" != 0 ] && [ "$debug_mode" != cached ]; then
+	# shellcheck disable=SC2086 # a list of packages
+	if ! install_missing $DEBUG_PACKAGES > "$BUILD/install-debug.log" 2>&1; then
+		report host install-debug-kernel-dependencies 1 "$BUILD/install-debug.log"
+		finish
+	fi
+	(
+		for f in $debug_flavours; do
+			start=$SECONDS
+			nice -n 19 "$REPO/tests/debug-kernel/build.sh" "$f" \
+				> "$BUILD/debug-kernel-$f.release" 2> "$BUILD/debug-kernel-$f.log" ||
+				rm -f "$BUILD/debug-kernel-$f.release"
+			echo "$f kernel: ready after $((SECONDS - start))s (built at nice 19 beside the suites, or cached)" \
+				>> "$BUILD/debug-kernel-$f.log"
+		done
+	) &
+	debug_build_pid=$!
+fi
 
 # --- build: no warning with W=1 on either kernel ----------------------------
 build_w1() {	# <kver>
@@ -146,27 +178,27 @@ for k in $KERNELS; do
 done
 
 # --- the concurrency tests again on the kasan kernel (KASAN, lockdep, ...) ---
-# Building it takes about 30 minutes on 2 cores, which a fresh machine's
-# make check cannot afford (CI's limit): by default the pass runs when the
-# kernel is already built (cached, see tests/debug-kernel/) and says so
-# when it is not.  CHECK_DEBUG=subset builds it if needed, CHECK_DEBUG=all
-# also runs the whole suite there (make check-debug), CHECK_DEBUG=0 skips.
-# CHECK_DEBUG_FLAVOURS="kasan kcsan" adds the kcsan kernel.
-debug_mode=${CHECK_DEBUG:-cached}
+if [ -n "$debug_build_pid" ]; then
+	debug_wait=$SECONDS
+	wait "$debug_build_pid"
+	for f in $debug_flavours; do
+		tail -n 1 "$BUILD/debug-kernel-$f.log"
+	done
+	echo "debug kernels: waited for them $((SECONDS - debug_wait))s after the Debian kernels' suites"
+fi
 if [ "$debug_mode" != 0 ]; then
-	for f in ${CHECK_DEBUG_FLAVOURS:-kasan}; do
+	for f in $debug_flavours; do
 		log=$BUILD/debug-kernel-$f.log
-		start=$SECONDS
 		if [ "$debug_mode" = cached ]; then
 			if ! kk=$(debug_kernel "$f" --if-cached 2> "$log"); then
-				echo "$f pass: not run, no $f kernel built on this machine (CHECK_DEBUG=subset builds one, ~30 min)"
+				echo "$f pass: not run, no $f kernel built on this machine (CHECK_DEBUG=subset builds one)"
 				continue
 			fi
-		elif ! kk=$(debug_kernel "$f" 2> "$log"); then
+		elif ! kk=$(cat "$BUILD/debug-kernel-$f.release" 2> /dev/null) || [ -z "$kk" ]; then
 			report host "debug-kernel-$f" 1 "$log"
 			continue
 		fi
-		echo "$f kernel $kk: ready in $((SECONDS - start))s"
+		echo "$f kernel: $kk"
 		build_w1 "$kk"
 		only=$DEBUG_CHECK_TESTS each=0
 		[ "$debug_mode" = all ] && only= each=1
