@@ -16,6 +16,12 @@ set -euo pipefail
 flavour=$1 if_cached=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${DEBUG_KERNEL_CACHE:-/var/cache/dm-fence/kernels}
+# the guest mounts a /tmp of its own: /lib/modules/<release> pointing
+# there would point at nothing inside it
+case "$cache" in /tmp|/tmp/*)
+	echo "build.sh: DEBUG_KERNEL_CACHE=$cache: the guest cannot see the host's /tmp" >&2
+	exit 2 ;;
+esac
 pkg=linux-source-6.12
 [ -f "$here/$flavour.config" ] || { echo "build.sh: no flavour $flavour" >&2; exit 2; }
 srcver=$(dpkg-query -W -f '${Version}' "$pkg")
