@@ -42,7 +42,7 @@
 
 #define CHUNK		(4u << 20)	/* bytes per read by --verify */
 #define ALIGN		4096
-#define COPY_CHUNK	(1u << 20)	/* bytes per copy request */
+#define COPY_CHUNK	(2u << 20)	/* bytes per copy request */
 #define COPY_DEPTH	16		/* copy slots in flight: ~8 reading, ~8 writing */
 
 struct copier {
