@@ -67,7 +67,7 @@ fi
 echo "kernels: $KERNELS"
 
 # --- the debug kernels build in the background ---------------------------------
-# Building the kasan kernel takes about 20-30 minutes of both CPUs.  It runs
+# Building the kasan kernel takes about 9 minutes of both CPUs.  It runs
 # while everything below runs, at the lowest priority: a TCG guest leaves
 # its CPUs idle whenever a test waits (a device's latency, a daemon's
 # timeout), and a nice 19 build gets little else (CFS weighs a nice 0 vCPU
