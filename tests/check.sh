@@ -203,7 +203,7 @@ if [ "$debug_mode" != 0 ]; then
 		echo "$f kernel: $kk"
 		build_w1 "$kk"
 		only=$DEBUG_CHECK_TESTS each=0
-		[ "$debug_mode" = all ] && only= each=1
+		[ "$debug_mode" = all ] && only='' each=1
 		start=$SECONDS
 		VM_TIMEOUT=7200 guest_suite "$kk" ONLY="$only" TEST_TIMEOUT=900 \
 			KMEMLEAK_EACH_TEST=$each GUEST_SLOWDOWN=5
