@@ -211,12 +211,15 @@ static int side_init(struct side *sd, unsigned int entries)
 	return submit(sd);
 }
 
+/* Also undoes a side_init that failed half-way; leaves the side unused. */
 static void side_exit(struct side *sd)
 {
 	if (sd->ring_ok)
 		io_uring_queue_exit(&sd->ring);
 	if (sd->wake_fd >= 0)
 		close(sd->wake_fd);
+	sd->ring_ok = 0;
+	sd->wake_fd = -1;
 }
 
 struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk, int flags)
@@ -236,10 +239,6 @@ struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk, int f
 	if (!q->uring) {
 		side_exit(&q->rd);
 		side_exit(&q->wr);
-		memset(&q->rd, 0, sizeof(q->rd));
-		memset(&q->wr, 0, sizeof(q->wr));
-		q->rd.wake_fd = -1;
-		q->wr.wake_fd = -1;
 	}
 	q->depth = q->uring ? depth : 1;
 	q->slots = calloc(q->depth, sizeof(*q->slots));
