@@ -110,9 +110,10 @@ build_test_tools() {
 }
 
 # Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land
-# in build/vm/<kver>-<suite>/.
+# in build/vm/<kver>-<suite>/, or <kver>-$RUN_NAME/: make stress runs the
+# check suite's tests, and must not wipe a make check running beside it.
 run_suite() {	# <kver> <suite> [VAR=value...]
-	local kver=$1 suite=$2 out=$VMS/$1-$2 grepo=$REPO
+	local kver=$1 suite=$2 out=$VMS/$1-${RUN_NAME:-$2} grepo=$REPO
 	shift 2
 	# the guest mounts its own /tmp: it sees the host's at /run/host-tmp
 	case "$REPO" in /tmp/*) grepo=/run/host-tmp/${REPO#/tmp/} ;; esac
