@@ -127,6 +127,11 @@ else
 	report host unit-build 1 "$log"
 fi
 
+# which KCSAN reports fail a test (tests/guest/tools/kcsan_split.awk)
+log=$BUILD/kcsan-split.log
+"$REPO/tests/host/kcsan-split.sh" > "$log" 2>&1
+report host kcsan-split $? "$log"
+
 # --- static checks -------------------------------------------------------------
 log=$BUILD/checkpatch.log
 "$REPO/tests/static/checkpatch.sh" > "$log" 2>&1

@@ -1,16 +1,25 @@
-# Split a kernel log slice: KCSAN reports none of whose frames is in
-# device-mapper (dm_mod), dm-fence or the suite's test targets go to the
-# file named by -v outside=FILE; everything else, other KCSAN reports
-# included, to stdout, where the runner looks for reports.
+# Split a kernel log slice: KCSAN reports in which neither racing access
+# is made by device-mapper (dm_mod), dm-fence or the suite's test targets
+# go to the file named by -v outside=FILE; everything else, other KCSAN
+# reports included, to stdout, where the runner looks for reports.
 #
 # Why: the kcsan kernel reports races at unknown origin, and the rest of
-# the kernel has its own (seen: process_one_work reading a work's data
-# while vmstat_shepherd runs).  They are not ours to fix, and would fail
-# whichever test happened to run.  A race with one side in our code names
-# our frames and stays in.  The runner counts what it moves aside.
+# the kernel has its own, which would fail whichever test happened to run.
+# Seen: process_one_work reading a work's data while vmstat_shepherd runs;
+# ktime_get_mono_fast_ns (timekeeping's seqcount latch, which 6.12's KCSAN
+# does not model) under synchronize_srcu under dm's dev_remove.
+#
+# Whose access: the first two frames of each access's stack (the function
+# that made it and its caller).  A race on our data shows our frame there:
+# helpers that are inlined (atomics, bitops, list ops) count as the caller,
+# and an out-of-line helper (find_next_bit, memcpy) has us as its caller.
+# A report whose frames name us only deeper down is the kernel's own race
+# on its own data, met on a path we called (the latch above was three
+# frames under dm_mod's __dm_destroy).
 #
 # A report is the lines between two "=====" rules, the first of them
-# followed by "BUG: KCSAN:".
+# followed by "BUG: KCSAN:"; in it, each access's stack starts on a line
+# "<read|write...> to 0x<address> of <n> bytes by ...:".
 function flush_block(ours) {
 	if (ours)
 		printf "%s", block
@@ -18,10 +27,14 @@ function flush_block(ours) {
 		printf "%s", block >> outside
 	block = ""
 }
+function frame(line) {	# the line without its "[  123.456789]" stamp
+	sub(/^\[ *[0-9]+\.[0-9]+\] */, "", line)
+	return line
+}
 /========================================/ {	# (mawk has no {n,})
 	if (state == "report") {
 		block = block $0 "\n"
-		flush_block(block ~ /\[(dm_mod|dm_fence|dm_slow_undo)\]/)
+		flush_block(ours)
 		state = ""
 		next
 	}
@@ -35,6 +48,8 @@ state == "rule" {
 	block = block $0 "\n"
 	if ($0 ~ /BUG: KCSAN:/) {
 		state = "report"
+		ours = 0
+		frames = 0
 	} else {
 		printf "%s", block
 		block = ""
@@ -44,6 +59,13 @@ state == "rule" {
 }
 state == "report" {
 	block = block $0 "\n"
+	if ($0 ~ / to 0x[0-9a-f]+ of [0-9]+ bytes by /) {
+		frames = 2
+	} else if (frames > 0 && frame($0) != "") {
+		if ($0 ~ /\[(dm_mod|dm_fence|dm_slow_undo)\]/)
+			ours = 1
+		frames--
+	}
 	next
 }
 { print }
