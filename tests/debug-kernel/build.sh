@@ -44,6 +44,15 @@ if [ ! -f "$dir/done" ]; then {
 		mv "$src.tmp" "$src"
 	fi
 	rm -rf "$dir"
+	# Start from the objects of this flavour's newest build from the same
+	# source with other fragments, if there is one: kbuild (fixdep) records
+	# which CONFIG_ options each object read, so changing a fragment rebuilds
+	# what that option touches, not all 1900 objects.
+	seed=$(ls -td "$cache/$srcver-$flavour-r$recipe-"*/done 2>/dev/null | head -n 1)
+	if [ -n "$seed" ]; then
+		mkdir -p "$dir"
+		cp -a "$(dirname "$seed")/obj" "$obj"
+	fi
 	mkdir -p "$obj"
 	make -C "$src" O="$obj" -s tinyconfig
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
