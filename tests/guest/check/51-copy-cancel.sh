@@ -46,7 +46,7 @@ write_in_flight vm 3 /dev/urandom
 w1=$INFLIGHT_PID
 "$FENCECTL" copy vm "$dst" 2>/tmp/copy.err &
 c=$!
-wait_until $((20 * ${GUEST_SLOWDOWN:-1})) field_is vm state closing || fail "copy never started draining"	# round 0 of 64 MiB first
+wait_until 20 field_is vm state closing || fail "copy never started draining"	# round 0 of 64 MiB first
 cancel_with_held_write TERM 7 "while draining" gate_open g0
 expect_wait $w1 0 "the write that was below while draining"
 
