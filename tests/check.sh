@@ -132,6 +132,12 @@ log=$BUILD/kcsan-split.log
 "$REPO/tests/host/kcsan-split.sh" > "$log" 2>&1
 report host kcsan-split $? "$log"
 
+# the debug kernels' build prepares its config on an empty cache, as on a
+# machine that never built one (issue 31: it ended there without a word)
+log=$BUILD/debug-kernel-prepare.log
+"$REPO/tests/host/debug-kernel-prepare.sh" > "$log" 2>&1
+report host debug-kernel-prepare-empty-cache $? "$log"
+
 # --- static checks -------------------------------------------------------------
 log=$BUILD/checkpatch.log
 "$REPO/tests/static/checkpatch.sh" > "$log" 2>&1

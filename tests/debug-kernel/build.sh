@@ -11,9 +11,22 @@
 # /boot/vmlinuz-<release> and /lib/modules/<release>, whose build/ is the
 # object tree), so the VM harness and dm-fence's build use it like Debian's.
 # Prints the kernel release.  With --if-cached, only a kernel already built:
-# exit 1 (and build nothing) if there is none.
-set -euo pipefail
-flavour=$1 if_cached=${2:-}
+# exit 1 (and build nothing) if there is none.  With --prepare-only, stop at
+# the merged and checked config, made in a directory of its own (<key>.prepare,
+# never a build's, and no objects copied from one), and print its path: tests/host/debug-kernel-prepare.sh runs that on an empty
+# cache, which is what a machine that never built one has.
+set -eEuo pipefail
+# a step that fails says which one (the log make check names is this
+# script's stderr), not only that the script ended
+failed() {	# <status> <command> <line>
+	[[ $- != *e* ]] || echo "build.sh: line $3: \"$2\" failed (exit $1)" >&2
+}
+trap 'failed $? "$BASH_COMMAND" $LINENO' ERR
+flavour=$1 mode=${2:-}
+case "$mode" in
+'' | --if-cached | --prepare-only) ;;
+*) echo "build.sh: unknown option '$mode'" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${DEBUG_KERNEL_CACHE:-/var/cache/dm-fence/kernels}
 # the guest mounts a /tmp of its own: /lib/modules/<release> pointing
@@ -24,18 +37,25 @@ case "$cache" in /tmp|/tmp/*)
 esac
 pkg=linux-source-6.12
 [ -f "$here/$flavour.config" ] || { echo "build.sh: no flavour $flavour" >&2; exit 2; }
-srcver=$(dpkg-query -W -f '${Version}' "$pkg")
-tarball=$(ls /usr/src/$pkg.tar.* | head -n 1)
+srcver=$(dpkg-query -W -f '${Version}' "$pkg" 2> /dev/null) || srcver=
+[ -n "$srcver" ] || { echo "build.sh: $pkg is not installed" >&2; exit 2; }
+tarball=
+for f in "/usr/src/$pkg".tar.*; do
+	if [ -f "$f" ]; then tarball=$f; break; fi
+done
+[ -n "$tarball" ] || { echo "build.sh: no /usr/src/$pkg.tar.* (is $pkg whole?)" >&2; exit 2; }
 # bump when a change below changes what is built
 recipe=2
 key=$srcver-$flavour-r$recipe-$(cat "$here/base.config" "$here/guest.config" "$here/$flavour.config" | sha256sum | cut -c1-12)
 dir=$cache/$key
+[ "$mode" != --prepare-only ] || dir=$cache/$key.prepare
 src=$cache/src-$srcver
 obj=$dir/obj
 
-[ -f "$dir/done" ] || [ "$if_cached" != --if-cached ] || exit 1
+[ -f "$dir/done" ] || [ "$mode" != --if-cached ] || exit 1
 # everything but the release goes to stderr
-if [ ! -f "$dir/done" ]; then {
+exec 3>&1
+if [ ! -f "$dir/done" ] || [ "$mode" = --prepare-only ]; then {
 	mkdir -p "$cache"
 	if [ ! -f "$src/Makefile" ]; then
 		rm -rf "$src.tmp"
@@ -48,8 +68,16 @@ if [ ! -f "$dir/done" ]; then {
 	# source with other fragments, if there is one: kbuild (fixdep) records
 	# which CONFIG_ options each object read, so changing a fragment rebuilds
 	# what that option touches, not all 1900 objects.
-	seed=$(ls -td "$cache/$srcver-$flavour-r$recipe-"*/done 2>/dev/null | head -n 1)
+	# A glob, not ls: on a cache that never built one, ls fails, and under
+	# pipefail that ended this script without a word (issue 31).
+	seed=
+	for d in "$cache/$srcver-$flavour-r$recipe-"*/done; do
+		[ -f "$d" ] || continue
+		if [ -z "$seed" ] || [ "$d" -nt "$seed" ]; then seed=$d; fi
+	done
+	[ "$mode" != --prepare-only ] || seed=
 	if [ -n "$seed" ]; then
+		echo "build.sh: starting from the objects of ${seed%/done}"
 		mkdir -p "$dir"
 		cp -a "$(dirname "$seed")/obj" "$obj"
 	fi
@@ -74,6 +102,10 @@ if [ ! -f "$dir/done" ]; then {
 		bad=1
 	done < <(cat "$here/base.config" "$here/guest.config" "$here/$flavour.config")
 	[ $bad = 0 ] || exit 1
+	if [ "$mode" = --prepare-only ]; then
+		echo "$obj/.config" >&3
+		exit 0
+	fi
 	make -C "$src" O="$obj" -j"$(nproc)" -s bzImage modules
 	make -C "$src" O="$obj" -s INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 modules_install
 	touch "$dir/done"
