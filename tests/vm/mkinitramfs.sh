@@ -4,6 +4,7 @@
 # busybox insmod cannot read .ko.xz), and vm/init.
 set -euo pipefail
 kver=$1 out=$2
+[ -d "/lib/modules/$kver/kernel" ] || { echo "mkinitramfs.sh: no /lib/modules/$kver/kernel" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 moddir=/lib/modules/$kver
 work=$(mktemp -d)
@@ -18,7 +19,9 @@ chmod 755 "$work/init"
 : > "$work/modules.list"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 	 virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
-	f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n 1)
+	# -quit, not "| head -n 1": head leaving early would kill find with
+	# SIGPIPE, and pipefail end this script without a word
+	f=$(find "$moddir/kernel" \( -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" \) -print -quit)
 	[ -n "$f" ] || continue
 	case "$f" in
 	*.xz) xz -dc "$f" > "$work/modules/$m.ko" ;;
