@@ -1,7 +1,22 @@
 # Shared helpers of the in-guest tests.  Sourced by every test file; each
 # test runs in its own bash with `set -euo pipefail` and the runner's
 # time-out.  A test fails by exiting non-zero; fail() says what it expected.
-set -euo pipefail
+set -eEuo pipefail
+
+# A test that set -e ends says which command ended it, where: the runner's
+# "exit status N, and no word of why" was all a log said (issue 31).  Only
+# where errexit is on (a command tested by if, || or ! is no failure), and a
+# subshell's (a background writer whose dd fails on a fenced device) is not
+# the test's own failure.
+set_e_failed() {	# <status> <command> <file> <line>
+	[[ $- == *e* ]] || return 0
+	if [ "$BASH_SUBSHELL" = 0 ]; then
+		echo "FAIL: $3:$4: \"$2\" exited $1 (set -e)" >&2
+	else
+		echo "# a subshell ended at $3:$4: \"$2\" exited $1" >&2
+	fi
+}
+trap 'set_e_failed $? "$BASH_COMMAND" "${BASH_SOURCE[0]}" $LINENO' ERR
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KVER=$(uname -r)
