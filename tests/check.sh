@@ -142,6 +142,9 @@ report host debug-kernel-prepare-empty-cache $? "$log"
 log=$BUILD/checkpatch.log
 "$REPO/tests/static/checkpatch.sh" > "$log" 2>&1
 report host checkpatch-strict $? "$log"
+log=$BUILD/analyzer.log
+"$REPO/tests/static/analyzer.sh" > "$log" 2>&1
+report host scan-build-userspace $? "$log"
 log=$BUILD/uapi-layout.log
 "$REPO/tests/static/uapi-layout.sh" > "$log" 2>&1
 report host uapi-layout-m64-m32 $? "$log"

@@ -122,7 +122,7 @@ static int stack_of(dev_t d, struct stack *s)
 /* 1 if @a and @b can share a sector, 0 if not, -errno if sysfs cannot tell. */
 int blockdev_overlap(dev_t a, dev_t b)
 {
-	struct stack *sa = malloc(2 * sizeof(*sa)), *sb = sa + 1;
+	struct stack *sa = calloc(2, sizeof(*sa)), *sb = sa + 1;
 	int r;
 
 	if (!sa)

@@ -205,7 +205,7 @@ static int dm_exists(const char *name)
 
 int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
 {
-	uint64_t gen = e->generation ? e->generation : 1, rec_gen, bytes = 0;
+	uint64_t gen = e->generation ? e->generation : 1, rec_gen = 0, bytes = 0;
 	char features[160], params[sizeof(e->backing) + sizeof(features) + 16];
 	int fenced = 0, words = 3, fd, r;
 
