@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The ioctl structs must have one layout for 32- and 64-bit userspace
- * (compat_ptr_ioctl passes them through untranslated).  Compiled with -m64
- * and -m32 by tests/static/uapi-layout.sh: a size or offset that differs
- * from the ones below fails the build.
+ * (compat_ptr_ioctl passes them through untranslated).  Compiled, not
+ * run, with -m64 and -m32 by tests/static/uapi-layout.sh: a size or offset
+ * that differs from the ones below fails the build.
  */
 #include <stddef.h>
 #include <linux/dm-fence.h>
