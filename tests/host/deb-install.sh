@@ -5,8 +5,15 @@
 # purge removes every file again.  Leaves the host as it found it.
 set -euo pipefail
 source "$(dirname "$0")/../host-lib.sh"
-deb=$BUILD/deb
-make -C "$REPO" --no-print-directory deb > "$BUILD/deb-build.log" 2>&1 ||
+# built in a copy of the tree without .git, as from a release tarball
+# (make deb listed the files with git ls-files only, issue 36)
+src=$BUILD/deb-tree-without-git
+rm -rf "$src"
+mkdir -p "$src"
+tar -C "$REPO" -cf - --exclude-vcs --exclude=./build . | tar -C "$src" -xf -
+[ ! -e "$src/.git" ] || { echo "$src/.git copied"; exit 1; }
+deb=$src/build/deb
+make -C "$src" --no-print-directory deb > "$BUILD/deb-build.log" 2>&1 ||
 	{ tail -30 "$BUILD/deb-build.log"; exit 1; }
 files="/usr/src/dm-fence-1.0/dkms.conf /usr/sbin/fencectl /usr/sbin/fence_dmfence
 	/usr/sbin/dm-fence-migrate /etc/libvirt/hooks/qemu.d/dm-fence
