@@ -48,9 +48,17 @@
 struct copier {
 	const struct fence_device *src;
 	const struct copy_opts *o;
+	/*
+	 * SRC's backing device, read at in_offset + the device's offset,
+	 * never the fence device itself: an O_DIRECT read of a block device
+	 * first writes back and waits on the dirty page-cache pages in its
+	 * range, and once the source is closed their writes are the ones it
+	 * holds (issue 35).  What the backing device holds is what completed
+	 * there, each write marked dirty before it was sent.
+	 */
 	int in, out;
-	int old;			/* --switch --verify: SRC's backing device */
-	uint64_t old_offset;		/* bytes: where the device starts in it */
+	uint64_t in_offset;		/* bytes: where the device starts in @in */
+	struct fence_table table;	/* the table read at the start */
 	uint64_t bytes;			/* device size */
 	uint64_t region;		/* bytes per region */
 	uint64_t regions, words;
@@ -292,7 +300,7 @@ static int drain_after(struct copier *c, int r)
 static int copy_regions(struct copier *c, const uint64_t *bits)
 {
 	uint64_t i = 0, first;
-	int r;
+	int r = 0;	/* an empty set (an idle disk's final round) is copied */
 
 	while (i < c->regions) {
 		if (!(bits[i / 64] >> (i % 64) & 1)) {
@@ -365,14 +373,13 @@ static int differs_clean(struct copier *c, const char *a, const char *b, uint64_
 }
 
 /*
- * Compare the source with DST, after the copy: SRC through the device and
- * DST itself, or after a switch SRC's backing device and DST through the
- * device.  A signal cancels it.
+ * Compare the source with DST, after the copy: SRC's backing device and
+ * DST, both read directly (after a switch the device writes to DST, and may
+ * be closed by another actor: no read of ours waits on it).  A signal
+ * cancels it.
  */
-static int verify(struct copier *c, int switched)
+static int verify(struct copier *c)
 {
-	int fd_a = switched ? c->old : c->in, fd_b = switched ? c->in : c->out;
-	uint64_t base_a = switched ? c->old_offset : 0;
 	char *other = NULL;
 	int r = 0;
 
@@ -383,8 +390,8 @@ static int verify(struct copier *c, int switched)
 
 		if (*cancel_flag)
 			r = -ECANCELED;
-		else if (pread(fd_a, c->buf, n, (off_t)(base_a + off)) != (ssize_t)n ||
-			 pread(fd_b, other, n, (off_t)off) != (ssize_t)n)
+		else if (pread(c->in, c->buf, n, (off_t)(c->in_offset + off)) != (ssize_t)n ||
+			 pread(c->out, other, n, (off_t)off) != (ssize_t)n)
 			r = -EIO;
 		else if ((r = differs_clean(c, c->buf, other, off, n)) == 1)
 			r = -EILSEQ;
@@ -394,8 +401,9 @@ static int verify(struct copier *c, int switched)
 }
 
 /*
- * After the final round: DST is complete only if nobody opened the source
- * since the drain closed it (writes would have passed to SRC after the
+ * After the final round: DST is complete only if the device still is the
+ * table the copy read (its size, its backing device and offset), nobody
+ * opened the source since the drain closed it (writes would have passed to SRC after the
  * last fetch) and nobody but this copy cleared its bitmap (the regions it
  * took were never copied).  Kernels without the counters: the state only.
  */
@@ -403,12 +411,18 @@ static int check_nobody_else(struct copier *c, const struct dm_fence_info *at_cl
 			     uint64_t clears_at_start)
 {
 	struct dm_fence_info now_info;
+	struct fence_table t;
 	const char *why = NULL;
 	int r = fence_status(c->src, &now_info);
 
 	if (r)
 		return r;
-	if (now_info.state != DM_FENCE_STATE_CLOSED ||
+	if (now_info.length * 512 != c->bytes)
+		why = "was resized during the copy";
+	else if (fence_table_of(c->src, &t) || t.backing != c->table.backing ||
+		 t.offset != c->table.offset)
+		why = "was reloaded onto another device during the copy";
+	else if (now_info.state != DM_FENCE_STATE_CLOSED ||
 	    ((now_info.dev_flags & DM_FENCE_DEV_SEQ) && now_info.reopens != at_close->reopens))
 		why = "reopened by someone else during the final round";
 	else if ((now_info.dev_flags & DM_FENCE_DEV_SEQ) &&
@@ -443,7 +457,7 @@ static int open_dst(const struct fence_device *src, const char *dst_path)
 	return fd < 0 ? -errno : fd;
 }
 
-/* SRC's backing device by number, for --switch --verify */
+/* SRC's backing device by number: what the copy reads */
 static int open_backing(dev_t d)
 {
 	char path[64], line[128], name[96] = "";
@@ -468,10 +482,8 @@ static int open_backing(dev_t d)
 int fence_copy(const struct fence_device *src, const char *dst_path, const struct copy_opts *o,
 	       volatile sig_atomic_t *cancelled)
 {
-	struct copier c = { .src = src, .o = o, .in = -1, .out = -1, .old = -1 };
+	struct copier c = { .src = src, .o = o, .in = -1, .out = -1 };
 	struct dm_fence_info info;
-	struct fence_table table;
-	char src_path[160];
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
 	double t0, t1, downtime = 0, drain_time = 0, switch_time = 0, final_time = 0, sync_time = 0;
@@ -486,13 +498,14 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	c.region = info.region_size * 512;
 	c.regions = info.regions;
 	c.words = (c.regions + 63) / 64;
+	/* the copy reads SRC's backing device: one fence target, all of it */
+	r = fence_table_of(src, &c.table);
+	if (r) {
+		fprintf(stderr, "fencectl: copy: %s: needs one fence target over the whole device\n",
+			src->name);
+		return r;
+	}
 	if (o->do_switch) {
-		r = fence_table_of(src, &table);
-		if (r) {
-			fprintf(stderr, "fencectl: copy: %s: --switch needs one fence target over the whole device\n",
-				src->name);
-			return r;
-		}
 		/* a standby an earlier copy left (it died): let it go first */
 		if ((info.dev_flags & DM_FENCE_DEV_STANDBY) && fence_switch_release(src) == 0)
 			fprintf(stderr, "fencectl: copy: %s: dropped the standby device an earlier copy left\n",
@@ -506,22 +519,13 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 			r == -EBUSY ? "in use (mounted or held)" : strerror(-r));
 		goto out;
 	}
-	snprintf(src_path, sizeof(src_path), "/dev/mapper/%s", src->name);
-	c.in = open(src_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	c.in = open_backing(c.table.backing);
+	c.in_offset = c.table.offset * 512;
 	if (c.in < 0) {
-		r = -errno;
-		fprintf(stderr, "fencectl: copy: cannot open %s: %s\n", src_path, strerror(-r));
+		r = c.in;
+		fprintf(stderr, "fencectl: copy: cannot open the source's backing device %u:%u: %s\n",
+			major(c.table.backing), minor(c.table.backing), strerror(-r));
 		goto out;
-	}
-	if (o->do_switch && o->verify) {
-		c.old = open_backing(table.backing);
-		c.old_offset = table.offset * 512;
-		if (c.old < 0) {
-			r = c.old;
-			fprintf(stderr, "fencectl: copy: cannot open the source's backing device: %s\n",
-				strerror(-r));
-			goto out;
-		}
 	}
 	if (ioctl(c.out, BLKGETSIZE64, &dst_bytes) || dst_bytes < c.bytes) {
 		fprintf(stderr, "fencectl: copy: %s is smaller than %s\n", dst_path, src->name);
@@ -552,7 +556,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	}
 	c.bits = calloc(c.words, 8);
 	c.pending = calloc(c.words, 8);
-	c.q = copyq_new(c.in, c.out, COPY_DEPTH, COPY_CHUNK, o->sparse ? COPYQ_SPARSE : 0);
+	c.q = copyq_new(c.in, c.in_offset, c.out, COPY_DEPTH, COPY_CHUNK, o->sparse ? COPYQ_SPARSE : 0);
 	if (!c.bits || !c.pending || !c.q || posix_memalign((void **)&c.buf, ALIGN, CHUNK)) {
 		r = -ENOMEM;
 		goto out;
@@ -688,7 +692,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	downtime = now() - t0;
 	emit(&c, "final", round, (uint64_t)dirty, downtime);
 	if (o->verify) {
-		r = verify(&c, switched);
+		r = verify(&c);
 		if (r) {
 			fprintf(stderr, "fencectl: copy: verify: %s\n", r == -EILSEQ ?
 				"the destination differs from the source" : strerror(-r));
@@ -759,7 +763,5 @@ out:
 		close(c.in);
 	if (c.out >= 0)
 		close(c.out);
-	if (c.old >= 0)
-		close(c.old);
 	return r;
 }

@@ -69,7 +69,9 @@ int fence_switch_release(const struct fence_device *dev);
 /* copyq.c: copying ranges with several requests in flight */
 struct copyq;
 #define COPYQ_SPARSE	1		/* deallocate zero chunks on DST */
-struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk, int flags);
+/* reads @in at @in_off + off, writes @out at off */
+struct copyq *copyq_new(int in, uint64_t in_off, int out, unsigned int depth, size_t chunk,
+			int flags);
 unsigned int copyq_depth(const struct copyq *q);
 uint64_t copyq_zeroed(const struct copyq *q);
 int copyq_add(struct copyq *q, uint64_t off, size_t len);

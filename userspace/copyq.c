@@ -59,6 +59,7 @@ struct side {
 
 struct copyq {
 	int in, out;
+	uint64_t in_off;		/* bytes: where offset 0 is in @in */
 	int uring;			/* 0: pread/pwrite, one slot */
 	int sparse;			/* punch holes for zero chunks */
 	uint64_t zeroed;		/* bytes zeroed rather than written */
@@ -222,13 +223,15 @@ static void side_exit(struct side *sd)
 	sd->wake_fd = -1;
 }
 
-struct copyq *copyq_new(int in, int out, unsigned int depth, size_t chunk, int flags)
+struct copyq *copyq_new(int in, uint64_t in_off, int out, unsigned int depth, size_t chunk,
+			int flags)
 {
 	struct copyq *q = calloc(1, sizeof(*q));
 
 	if (!q)
 		return NULL;
 	q->in = in;
+	q->in_off = in_off;
 	q->out = out;
 	q->sparse = flags & COPYQ_SPARSE;
 	q->rd.wake_fd = -1;
@@ -313,7 +316,6 @@ static void reader_wait(struct copyq *q)
 	if (!s)
 		return;
 	q->reading--;
-	r = 0;
 	if (res != (int)s->len)
 		r = res < 0 ? res : -EIO;
 	else if (all_zero(s->buf, s->len))
@@ -340,7 +342,7 @@ static void reader_wait(struct copyq *q)
 static int copy_sync(struct copyq *q, uint64_t off, size_t len)
 {
 	char *buf = q->slots[0].buf;
-	ssize_t r = pread(q->in, buf, len, (off_t)off);
+	ssize_t r = pread(q->in, buf, len, (off_t)(q->in_off + off));
 
 	if (r != (ssize_t)len)
 		return r < 0 ? -errno : -EIO;
@@ -384,7 +386,7 @@ int copyq_add(struct copyq *q, uint64_t off, size_t len)
 	s->off = off;
 	s->len = len;
 	sqe = io_uring_get_sqe(&q->rd.ring);
-	io_uring_prep_read(sqe, q->in, s->buf, len, off);
+	io_uring_prep_read(sqe, q->in, s->buf, len, q->in_off + off);
 	io_uring_sqe_set_data(sqe, s);
 	q->reading++;
 	r = submit(&q->rd);

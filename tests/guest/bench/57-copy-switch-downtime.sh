@@ -11,7 +11,11 @@
 #              region, 16 times the bytes to copy, so the rounds cannot
 #              shrink below what the writer dirties in one; printed to show
 #              where the region size bites, the copy stops after
-#              --max-rounds 8.
+#              --max-rounds 8;
+#   pagecache  a consumer writing through the device's page cache (4 KiB
+#              buffered writes at random in the first MiB, an fsync every
+#              500: QEMU's cache=writeback), whose writes back the close
+#              holds: the copy never waits on them (issue 35).
 # Per run: rounds, dirty regions per round, the downtime and its parts
 # (drain, final round's copy, DST's sync, the switch ioctl), and the
 # rest: downtime - drain - final copy - sync, the cost of the switch
@@ -53,7 +57,13 @@ run() {	# <label> [fio args...]: fence SRC, copy --switch to DST under the write
 	local label=$1 fio_pid=
 	shift
 	fence_create vm "$src"
-	if [ $# -gt 0 ]; then
+	if [ "$label" = pagecache ]; then
+		rm -f /tmp/stop /tmp/progress
+		python3 "$REPO/tests/guest/tools/pagecache_writer.py" /dev/mapper/vm /tmp/image \
+			/tmp/stop /tmp/progress &
+		fio_pid=$!
+		wait_until 30 test -s /tmp/progress || fail "$label: the consumer is not writing"
+	elif [ $# -gt 0 ]; then
 		fio --name=vm --filename=/dev/mapper/vm --direct=1 --ioengine=libaio \
 			--rw=randwrite --iodepth=4 --time_based --runtime=600 \
 			--output=/dev/null "$@" &
@@ -62,7 +72,10 @@ run() {	# <label> [fio args...]: fence SRC, copy --switch to DST under the write
 	fi
 	"$FENCECTL" --json copy vm "$dst" --switch --verify --max-rounds 8 > /tmp/copy.json ||
 		{ cat /tmp/copy.json; fail "$label: copy failed"; }
-	if [ -n "$fio_pid" ]; then
+	if [ "$label" = pagecache ]; then
+		touch /tmp/stop
+		wait "$fio_pid" || fail "$label: the consumer failed"
+	elif [ -n "$fio_pid" ]; then
 		kill "$fio_pid"
 		wait "$fio_pid" || true
 	fi
@@ -76,6 +89,7 @@ run idle
 rate=$((copy_mib_s / 4))
 run writer-25 --bs=1M --rate="${rate}m"
 run writer-4k --bs=4k --rate="${rate}m"
+run pagecache
 log "copy round 0 at ${copy_mib_s} MiB/s; writers at ${rate} MiB/s"
 nullb_remove nbs
 nullb_remove nbd
