@@ -65,6 +65,9 @@ if ! install_host > "$BUILD/install.log" 2>&1; then
 	finish
 fi
 echo "kernels: $KERNELS"
+# where the wall time goes, part by part (the README's figures)
+echo "install: ${SECONDS}s"
+part=$SECONDS
 
 # --- the debug kernels build in the background ---------------------------------
 # Building the kasan kernel takes about 9 minutes of both CPUs.  It runs
@@ -189,8 +192,11 @@ guest_suite() {	# <kver> [VAR=value...]: run it, report every test
 	fi
 }
 
+echo "builds, unit and static checks, packaging: $((SECONDS - part))s"
 for k in $KERNELS; do
+	part=$SECONDS
 	guest_suite "$k"
+	echo "$k suite: $((SECONDS - part))s"
 done
 
 # --- the concurrency tests again on the kasan kernel (KASAN, lockdep, ...) ---
