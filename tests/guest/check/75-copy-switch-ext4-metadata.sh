@@ -42,8 +42,9 @@ rm -f /tmp/stop /tmp/fsynced /tmp/writer.err
 	done
 ) &
 writer=$!
-fsynced_above() { [ "$(wc -l < /tmp/fsynced 2> /dev/null || echo 0)" -gt "$1" ]; }
-wait_until 30 fsynced_above 20 || fail "the writer never wrote: $(cat /tmp/writer.err)"
+# (each file takes seven short-lived programs: 1-2 s under TCG)
+fsynced_above() { [ -f /tmp/fsynced ] && [ "$(wc -l < /tmp/fsynced)" -gt "$1" ]; }
+wait_until 60 fsynced_above 5 || fail "the writer never wrote: $(cat /tmp/writer.err)"
 
 "$FENCECTL" --json copy vm "$dst" --switch --max-rounds 0 > /tmp/copy.json 2> /tmp/copy.err &
 c=$!
@@ -58,7 +59,7 @@ expect_field vm state open
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$dst")" "backing device after the switch"
 
 n=$(wc -l < /tmp/fsynced)
-wait_until 30 fsynced_above $((n + 20)) || fail "the writer stopped after the switch: $(fence_status vm)"
+wait_until 60 fsynced_above $((n + 5)) || fail "the writer stopped after the switch: $(fence_status vm)"
 touch /tmp/stop
 expect_wait $writer 0 "the writer, through the switch"
 [ ! -s /tmp/writer.err ] || fail "the writer saw errors: $(cat /tmp/writer.err)"
