@@ -1,5 +1,4 @@
 # fencectl copy never waits on the writes the closed source holds (issue
-# test-timeout: 600
 # 35).  The consumer writes through the device's page cache (buffered 4 KiB
 # writes at random in the first MiB, an fsync every 500: QEMU's
 # cache=writeback on a raw block device).  An O_DIRECT read of the fence
@@ -10,6 +9,7 @@
 # --switch and a plain copy each end with what the consumer wrote where it
 # belongs; a SIGINT in the pre-copy, the drain and the final round ends
 # the copy with the source open (exit 5).
+# test-timeout: 600
 . "$REPO/tests/guest/lib.sh"
 load_fence
 writer=$REPO/tests/guest/tools/pagecache_writer.py
