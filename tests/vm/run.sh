@@ -3,6 +3,9 @@
 # $2 (which must hold job.sh) shared writable at /tmp/out; the guest runs
 # job.sh in a chroot of the host's root and powers off.  Gives up after
 # ${VM_TIMEOUT:-1500} s.  The serial console is kept in $2/console.log.
+# VM_ICOUNT=1: one TCG thread and QEMU's instruction counting (-icount
+# shift=0,sleep=on): the guest's clock counts instructions, so the host's
+# load cannot move what the guest measures (make bench's icount mode).
 set -euo pipefail
 kver=$1 out=$(cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,8 +27,13 @@ append+=" log_buf_len=16M"
 # boot, the tests only flip tracing_on and the filter, which patch nothing.
 append+=" trace_event=block:block_bio_queue"
 
+# shellcheck disable=SC2054 # QEMU's options take commas
+accel=(-accel tcg,thread=multi)
+# shellcheck disable=SC2054
+[ "${VM_ICOUNT:-0}" = 0 ] || accel=(-accel tcg,thread=single -icount shift=0,sleep=on)
+
 timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
-	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
+	qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 \
 	-m "${VM_MEM:-3G}" -machine q35 -display none -monitor none \
 	-no-reboot -serial "file:$out/console.log" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
