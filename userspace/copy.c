@@ -403,9 +403,10 @@ static int verify(struct copier *c)
 /*
  * After the final round: DST is complete only if the device still is the
  * table the copy read (its size, its backing device and offset), nobody
- * opened the source since the drain closed it (writes would have passed to SRC after the
- * last fetch) and nobody but this copy cleared its bitmap (the regions it
- * took were never copied).  Kernels without the counters: the state only.
+ * opened the source since the drain closed it (writes would have passed to
+ * SRC after the last fetch) and nobody but this copy cleared its bitmap
+ * (the regions it took were never copied).  Kernels without the counters:
+ * the state only.
  */
 static int check_nobody_else(struct copier *c, const struct dm_fence_info *at_close,
 			     uint64_t clears_at_start)

@@ -12,8 +12,9 @@
 # object tree), so the VM harness and dm-fence's build use it like Debian's.
 # Prints the kernel release.  With --if-cached, only a kernel already built:
 # exit 1 (and build nothing) if there is none.  With --prepare-only, stop at
-# the merged and checked config, made in a directory of its own (<key>.prepare,
-# never a build's, and no objects copied from one), and print its path: tests/host/debug-kernel-prepare.sh runs that on an empty
+# the merged and checked config, made in a directory of its own
+# (<key>.prepare, never a build's, and no objects copied from one), and
+# print its path: tests/host/debug-kernel-prepare.sh runs that on an empty
 # cache, which is what a machine that never built one has.
 set -eEuo pipefail
 # a step that fails says which one (the log make check names is this
@@ -71,11 +72,12 @@ if [ ! -f "$dir/done" ] || [ "$mode" = --prepare-only ]; then {
 	# A glob, not ls: on a cache that never built one, ls fails, and under
 	# pipefail that ended this script without a word (issue 31).
 	seed=
-	for d in "$cache/$srcver-$flavour-r$recipe-"*/done; do
-		[ -f "$d" ] || continue
-		if [ -z "$seed" ] || [ "$d" -nt "$seed" ]; then seed=$d; fi
-	done
-	[ "$mode" != --prepare-only ] || seed=
+	if [ "$mode" != --prepare-only ]; then
+		for d in "$cache/$srcver-$flavour-r$recipe-"*/done; do
+			[ -f "$d" ] || continue
+			if [ -z "$seed" ] || [ "$d" -nt "$seed" ]; then seed=$d; fi
+		done
+	fi
 	if [ -n "$seed" ]; then
 		echo "build.sh: starting from the objects of ${seed%/done}"
 		mkdir -p "$dir"

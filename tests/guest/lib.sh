@@ -362,6 +362,40 @@ copy_into_long_final_round() {	# <name> <dst> [copy args...]
 		fail "copy never drained: $(fence_status "$name") $(cat /tmp/copy.err)"
 }
 
+# Each process in D state and every fencectl, with their kernel stacks:
+# where a copy that does not end waits.
+copy_stacks() {
+	local p t
+	for p in /proc/[0-9]*; do
+		grep -q '^State:.*D' "$p/status" 2> /dev/null ||
+			[ "$(cat "$p/comm" 2> /dev/null)" = fencectl ] || continue
+		echo "$(cat "$p/comm") ${p#/proc/}:"
+		cat "$p/stack" 2> /dev/null
+		for t in "$p"/task/*; do
+			grep -q '^State:.*D' "$t/status" 2> /dev/null || continue
+			echo "  thread $(cat "$t/comm"):"
+			sed 's/^/    /' "$t/stack"
+		done
+	done
+}
+
+exited() {	# <pid>: gone or a zombie (for wait_until)
+	[ ! -e "/proc/$1" ] || grep -qs '^[0-9]* (.*) Z' "/proc/$1/stat"
+}
+
+# A copy started in the background (stderr in /tmp/copy.err) must end
+# within <bound_s> s with <code>; one that hangs is unstuck by a reopen of
+# <name> (so that the test ends) and fails the test with the stacks.
+copy_ends() {	# <name> <bound_s> <pid> <code> <what>
+	if ! wait_until "$2" exited "$3"; then
+		copy_stacks > /tmp/stacks
+		"$FENCECTL" reopen "$1" || true
+		kill -KILL "$3" 2> /dev/null || true
+		fail "$5: the copy did not end within ${2}s ($(fence_status "$1")); $(cat /tmp/stacks /tmp/copy.err)"
+	fi
+	expect_wait "$3" "$4" "$5: exit of the copy ($(cat /tmp/copy.err))"
+}
+
 block_sum() {	# <dev> <block>
 	sum_range "$1" $(($2 * 8)) 8
 }

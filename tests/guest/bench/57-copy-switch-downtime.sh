@@ -54,30 +54,30 @@ PY
 
 copy_mib_s=
 run() {	# <label> [fio args...]: fence SRC, copy --switch to DST under the writer
-	local label=$1 fio_pid=
+	local label=$1 writer_pid=
 	shift
 	fence_create vm "$src"
 	if [ "$label" = pagecache ]; then
 		rm -f /tmp/stop /tmp/progress
 		python3 "$REPO/tests/guest/tools/pagecache_writer.py" /dev/mapper/vm /tmp/image \
 			/tmp/stop /tmp/progress &
-		fio_pid=$!
+		writer_pid=$!
 		wait_until 30 test -s /tmp/progress || fail "$label: the consumer is not writing"
 	elif [ $# -gt 0 ]; then
 		fio --name=vm --filename=/dev/mapper/vm --direct=1 --ioengine=libaio \
 			--rw=randwrite --iodepth=4 --time_based --runtime=600 \
 			--output=/dev/null "$@" &
-		fio_pid=$!
+		writer_pid=$!
 		wait_until 10 dirty_above vm 0 || fail "$label: fio is not writing"
 	fi
 	"$FENCECTL" --json copy vm "$dst" --switch --verify --max-rounds 8 > /tmp/copy.json ||
 		{ cat /tmp/copy.json; fail "$label: copy failed"; }
 	if [ "$label" = pagecache ]; then
 		touch /tmp/stop
-		wait "$fio_pid" || fail "$label: the consumer failed"
-	elif [ -n "$fio_pid" ]; then
-		kill "$fio_pid"
-		wait "$fio_pid" || true
+		wait "$writer_pid" || fail "$label: the consumer failed"
+	elif [ -n "$writer_pid" ]; then
+		kill "$writer_pid"
+		wait "$writer_pid" || true
 	fi
 	expect_field vm state open
 	report "$label"

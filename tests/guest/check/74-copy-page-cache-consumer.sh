@@ -15,22 +15,6 @@ load_fence
 writer=$REPO/tests/guest/tools/pagecache_writer.py
 BOUND=90	# s (times GUEST_SLOWDOWN): a 64 MiB copy takes 5-20 s
 
-# Each process in D state and every fencectl, with their kernel stacks.
-stacks() {
-	local p
-	for p in /proc/[0-9]*; do
-		grep -q '^State:.*D' "$p/status" 2> /dev/null ||
-			[ "$(cat "$p/comm" 2> /dev/null)" = fencectl ] || continue
-		echo "$(cat "$p/comm") ${p#/proc/}:"
-		cat "$p/stack" 2> /dev/null
-		for t in "$p"/task/*; do
-			grep -q '^State:.*D' "$t/status" 2> /dev/null || continue
-			echo "  thread $(cat "$t/comm"):"
-			sed 's/^/    /' "$t/stack"
-		done
-	done
-}
-
 consumer_start() {	# [MiB]: where its MiB is (the first)
 	rm -f /tmp/stop /tmp/image /tmp/progress
 	python3 "$writer" /dev/mapper/vm /tmp/image /tmp/stop /tmp/progress "${1:-0}" 2> /tmp/consumer.err &
@@ -50,23 +34,7 @@ consumer_goes_on() {
 	local n
 	n=$(cat /tmp/progress)
 	wait_until 30 progress_above "$n" ||
-		fail "the consumer is stuck after $n writes: $(fence_status vm); $(stacks)"
-}
-
-exited() {	# <pid>: gone or a zombie
-	[ ! -e "/proc/$1" ] || grep -qs '^[0-9]* (.*) Z' "/proc/$1/stat"
-}
-
-# The copy in the background must end within BOUND s; one that hangs is
-# unstuck by a reopen (so that the test ends) and fails the test.
-copy_ends() {	# <what> <pid> <expected exit>
-	if ! wait_until $BOUND exited "$2"; then
-		stacks > /tmp/stacks
-		"$FENCECTL" reopen vm || true
-		kill -KILL "$2" 2> /dev/null || true
-		fail "$1: the copy did not end within ${BOUND}s ($(fence_status vm)); $(cat /tmp/stacks /tmp/copy.err)"
-	fi
-	expect_wait "$2" "$3" "$1: exit of the copy ($(cat /tmp/copy.err))"
+		fail "the consumer is stuck after $n writes: $(fence_status vm); $(copy_stacks)"
 }
 
 md5_first() {	# <dev> <MiB> [skip MiB]: of the first MiBs, read directly
@@ -80,7 +48,7 @@ fence_create vm "$src"
 log "copy --switch --max-rounds 0 under the page-cache consumer"
 consumer_start
 "$FENCECTL" --json copy vm "$dst" --switch --max-rounds 0 > /tmp/copy.json 2> /tmp/copy.err &
-copy_ends "copy --switch" $! 0
+copy_ends vm $BOUND $! 0 "copy --switch"
 expect_eq "$(tail -n 1 /tmp/copy.json | json_field switched)" True "switched, in the copy's last line"
 expect_field vm state open
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$dst")" "backing device after the switch"
@@ -98,7 +66,7 @@ consumer_start 60
 kill -STOP $CONSUMER
 copy_into_long_final_round vm "$src" --switch
 kill -CONT $CONSUMER
-copy_ends "copy --switch, the final round meeting the consumer" $COPY_PID 0
+copy_ends vm $BOUND $COPY_PID 0 "copy --switch, the final round meeting the consumer"
 expect_field vm state open
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$src")" "backing device after the switch back"
 consumer_goes_on
@@ -109,7 +77,7 @@ log "plain copy (the source left closed) under the page-cache consumer"
 consumer_start
 # (the device is on SRC again: DST is free)
 "$FENCECTL" --json copy vm "$dst" --max-rounds 0 > /tmp/copy.json 2> /tmp/copy.err &
-copy_ends "plain copy" $! 0
+copy_ends vm $BOUND $! 0 "plain copy"
 expect_eq "$(tail -n 1 /tmp/copy.json | json_field source_state)" closed "source_state, in the copy's last line"
 expect_field vm state closed
 # closed: what completed on the source before the close is all DST has
@@ -128,7 +96,7 @@ c=$!
 wait_until 20 grep -q '"event":"progress","round":0,' /tmp/copy.json ||
 	fail "no progress in the pre-copy: $(cat /tmp/copy.err /tmp/copy.json)"
 kill -INT $c
-copy_ends "SIGINT in the pre-copy" $c 5
+copy_ends vm $BOUND $c 5 "SIGINT in the pre-copy"
 expect_field vm state open
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$src")" "backing device after the cancel"
 consumer_goes_on
@@ -143,7 +111,7 @@ copy_into_long_final_round vm "$dst" --switch
 c=$COPY_PID
 kill -CONT $CONSUMER
 kill -INT $c
-copy_ends "SIGINT in the final round" $c 5
+copy_ends vm $BOUND $c 5 "SIGINT in the final round"
 expect_field vm state open
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$src")" "backing device after the cancel"
 consumer_goes_on
@@ -165,9 +133,9 @@ wait_until 20 inflight_some || fail "nothing in flight below the shut gate: $(fe
 "$FENCECTL" copy vm "$dst" 2> /tmp/copy.err &
 c=$!
 wait_until 60 field_is vm state closing ||
-	fail "the copy never drained: $(fence_status vm) $(cat /tmp/copy.err); $(stacks)"
+	fail "the copy never drained: $(fence_status vm) $(cat /tmp/copy.err); $(copy_stacks)"
 kill -INT $c
-copy_ends "SIGINT while draining" $c 5
+copy_ends vm $BOUND $c 5 "SIGINT while draining"
 expect_field vm state open
 gate_open g0
 expect_wait $w 0 "the write that was below while draining"

@@ -21,7 +21,6 @@ trap 'touch /tmp/stop; umount -l /tmp/mnt 2> /dev/null || true' EXIT
 src=$(nullb_create nbs 128)
 dst=$(nullb_create nbd 128)
 mkdir -p /tmp/mnt
-exited() { [ ! -e "/proc/$1" ] || grep -qs '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 fsynced_above() { [ -f /tmp/fsynced ] && [ "$(wc -l < /tmp/fsynced)" -gt "$1" ]; }
 
 for journal in has_journal ^has_journal; do
@@ -36,12 +35,7 @@ for journal in has_journal ^has_journal; do
 	wait_until 60 fsynced_above 20 || fail "the writer never wrote: $(cat /tmp/writer.err)"
 
 	"$FENCECTL" --json copy vm "$dst" --switch --max-rounds 0 > /tmp/copy.json 2> /tmp/copy.err &
-	c=$!
-	if ! wait_until $BOUND exited $c; then
-		"$FENCECTL" reopen vm || true
-		fail "copy --switch did not end within ${BOUND}s: $(cat /tmp/copy.err)"
-	fi
-	expect_wait $c 0 "copy --switch under ext4 ($(cat /tmp/copy.err))"
+	copy_ends vm $BOUND $! 0 "copy --switch under ext4 -O $journal"
 	expect_eq "$(tail -n 1 /tmp/copy.json | json_field switched)" True "switched, in the copy's last line"
 	expect_field vm state open
 	expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$dst")" "backing device after the switch"
