@@ -60,6 +60,49 @@ finish() {
 }
 
 mkdir -p "$BUILD"
+# --- the debug kernels build in the background ---------------------------------
+# Building the kasan kernel takes about 9 minutes of both CPUs.  Its
+# packages go in first and it starts before the rest is installed (apt
+# waits on the network more than on the CPU), then builds while
+# everything below runs, at the lowest priority: a TCG guest leaves its
+# CPUs idle whenever a test waits (a device's latency, a daemon's
+# timeout), and a nice 19 build gets little else (CFS weighs a nice 0
+# vCPU thread 1024 to its 15).  Where the kernel is cached this takes no
+# time.  CHECK_DEBUG=0 skips the pass, =cached runs it only on a kernel
+# already built, =subset (default) builds it if needed, =all (make
+# check-debug) runs the whole suite.  CHECK_DEBUG_FLAVOURS="kasan kcsan"
+# adds kcsan.  The build holds $BUILD/debug-kernel.lock until it ends:
+# the pass (below) takes it to wait for the build.
+debug_mode=${CHECK_DEBUG:-subset}
+debug_flavours=${CHECK_DEBUG_FLAVOURS:-kasan}
+debug_lock=$BUILD/debug-kernel.lock
+debug_build_pid=
+if [ "$debug_mode" != 0 ] && [ "$debug_mode" != cached ]; then
+	# shellcheck disable=SC2086 # a list of packages
+	if ! install_missing $DEBUG_PACKAGES > "$BUILD/install-debug.log" 2>&1; then
+		report host install-debug-kernel-dependencies 1 "$BUILD/install-debug.log"
+		finish
+	fi
+	rm -f "$BUILD"/debug-kernel-*.release
+	exec 9> "$debug_lock"
+	flock 9
+	(
+		# the packages are in (above, so that this apt never runs beside
+		# install_host's): debug_kernel's own install finds nothing to do
+		renice -n 19 -p "$BASHPID" > /dev/null
+		for f in $debug_flavours; do
+			start=$SECONDS
+			debug_kernel "$f" > "$BUILD/debug-kernel-$f.release" 2> "$BUILD/debug-kernel-$f.log" ||
+				rm -f "$BUILD/debug-kernel-$f.release"
+			echo "$f kernel: ready after $((SECONDS - start))s (built at nice 19 beside the rest, or cached)" \
+				>> "$BUILD/debug-kernel-$f.log"
+		done
+	) &
+	debug_build_pid=$!
+	# the lock stays held by the build alone
+	exec 9>&-
+fi
+
 if ! install_host > "$BUILD/install.log" 2>&1; then
 	report host install-dependencies 1 "$BUILD/install.log"
 	finish
@@ -69,47 +112,18 @@ echo "kernels: $KERNELS"
 echo "install: ${SECONDS}s"
 part=$SECONDS
 
-# --- the debug kernels build in the background ---------------------------------
-# Building the kasan kernel takes about 9 minutes of both CPUs.  It runs
-# while everything below runs, at the lowest priority: a TCG guest leaves
-# its CPUs idle whenever a test waits (a device's latency, a daemon's
-# timeout), and a nice 19 build gets little else (CFS weighs a nice 0 vCPU
-# thread 1024 to its 15).  Where the kernel is cached this takes no time.
-# CHECK_DEBUG=0 skips the pass, =cached runs it only on a kernel already
-# built, =subset (default) builds it if needed, =all (make check-debug)
-# runs the whole suite.  CHECK_DEBUG_FLAVOURS="kasan kcsan" adds kcsan.
-debug_mode=${CHECK_DEBUG:-subset}
-debug_flavours=${CHECK_DEBUG_FLAVOURS:-kasan}
-debug_build_pid=
-if [ "$debug_mode" != 0 ] && [ "$debug_mode" != cached ]; then
-	# shellcheck disable=SC2086 # a list of packages
-	if ! install_missing $DEBUG_PACKAGES > "$BUILD/install-debug.log" 2>&1; then
-		report host install-debug-kernel-dependencies 1 "$BUILD/install-debug.log"
-		finish
-	fi
-	(
-		# the packages are in (above, so that this apt never runs beside
-		# deb-install's): debug_kernel's own install finds nothing to do
-		renice -n 19 -p "$BASHPID" > /dev/null
-		for f in $debug_flavours; do
-			start=$SECONDS
-			debug_kernel "$f" > "$BUILD/debug-kernel-$f.release" 2> "$BUILD/debug-kernel-$f.log" ||
-				rm -f "$BUILD/debug-kernel-$f.release"
-			echo "$f kernel: ready after $((SECONDS - start))s (built at nice 19 beside the suites, or cached)" \
-				>> "$BUILD/debug-kernel-$f.log"
-		done
-	) &
-	debug_build_pid=$!
-fi
-
 # --- build: no warning with W=1 on either kernel ----------------------------
-build_w1() {	# <kver>
+build_w1_quiet() {	# <kver>: its status, no report (the debug pass runs it aside)
 	local log=$BUILD/build-$1.log rc
 	rm -f "$BUILD/$1/dm-fence.ko" "$BUILD/$1"/test-modules/*.ko
 	build_module "$1" KBUILD_ARGS=W=1 > "$log" 2>&1
 	rc=$?
 	grep -q 'warning:' "$log" && rc=1
-	report "$1" build-W=1 $rc "$log"
+	return $rc
+}
+build_w1() {	# <kver>
+	build_w1_quiet "$1"
+	report "$1" build-W=1 $? "$BUILD/build-$1.log"
 }
 for k in $KERNELS; do
 	build_w1 "$k"
@@ -173,14 +187,18 @@ log=$BUILD/deb-install.log.all
 report host deb-install-modprobe-purge $? "$log"
 
 # --- the in-guest suite ------------------------------------------------------
-guest_suite() {	# <kver> [VAR=value...]: run it, report every test
-	local k=$1 out=$VMS/$1-check
+guest_suite_run() {	# <kver> [VAR=value...]: run it, report nothing
+	local k=$1
 	shift
+	[ -f "$BUILD/$k/dm-fence.ko" ] || return 0
+	run_suite "$k" check "$@"
+}
+guest_suite_report() {	# <kver>: report every test of its run
+	local k=$1 out=$VMS/$1-check
 	if [ ! -f "$BUILD/$k/dm-fence.ko" ]; then
 		report "$k" guest-suite 1
 		return
 	fi
-	run_suite "$k" check "$@"
 	report_results "$k" "" "$out/results" "$out"
 	if [ -s "$out/kcsan-outside.txt" ]; then
 		echo "$k: $(wc -l < "$out/kcsan-outside.txt") KCSAN report(s) outside dm and dm-fence, not counted (see $out/kcsan-outside.txt):"
@@ -192,42 +210,71 @@ guest_suite() {	# <kver> [VAR=value...]: run it, report every test
 	fi
 }
 
-echo "builds, unit and static checks, packaging: $((SECONDS - part))s"
-for k in $KERNELS; do
-	part=$SECONDS
-	guest_suite "$k"
-	echo "$k suite: $((SECONDS - part))s"
-done
-
 # --- the concurrency tests again on the kasan kernel (KASAN, lockdep, ...) ---
-if [ -n "$debug_build_pid" ]; then
-	debug_wait=$SECONDS
-	wait "$debug_build_pid"
+# Run beside the Debian kernels' suites as soon as the kernel is built:
+# after its build the machine's CPUs are idle whenever a Debian guest's
+# test waits, and the two guests fill each other's waits (the pass alone
+# took 751 s after the suites; it was ready 600 s before they ended).
+# It reports nothing itself: its outcome is in files, which the main
+# line reports once the Debian suites are done.  <flavour>.release is
+# the kernel, build-<release>.rc the module's W=1 build.
+debug_pass() {
+	local f kk only each start
+	# the build holds the lock until it ends (or never took it)
+	flock "$debug_lock" true
 	for f in $debug_flavours; do
-		tail -n 1 "$BUILD/debug-kernel-$f.log"
-	done
-	echo "debug kernels: waited for them $((SECONDS - debug_wait))s after the Debian kernels' suites"
-fi
-if [ "$debug_mode" != 0 ]; then
-	for f in $debug_flavours; do
-		log=$BUILD/debug-kernel-$f.log
 		if [ "$debug_mode" = cached ]; then
-			if ! kk=$(debug_kernel "$f" --if-cached 2> "$log"); then
+			if ! debug_kernel "$f" --if-cached > "$BUILD/debug-kernel-$f.release" \
+				2> "$BUILD/debug-kernel-$f.log"; then
+				rm -f "$BUILD/debug-kernel-$f.release"
 				echo "$f pass: not run, no $f kernel built on this machine (CHECK_DEBUG=subset builds one)"
 				continue
 			fi
-		elif ! kk=$(cat "$BUILD/debug-kernel-$f.release" 2> /dev/null) || [ -z "$kk" ]; then
-			report host "debug-kernel-$f" 1 "$log"
-			continue
 		fi
+		tail -n 1 "$BUILD/debug-kernel-$f.log"
+		kk=$(cat "$BUILD/debug-kernel-$f.release" 2> /dev/null) || kk=
+		[ -n "$kk" ] || continue
 		echo "$f kernel: $kk"
-		build_w1 "$kk"
+		build_w1_quiet "$kk"
+		echo $? > "$BUILD/build-$kk.rc"
 		only=$DEBUG_CHECK_TESTS each=0
 		[ "$debug_mode" = all ] && only='' each=1
 		start=$SECONDS
-		VM_TIMEOUT=7200 guest_suite "$kk" ONLY="$only" TEST_TIMEOUT=900 \
+		VM_TIMEOUT=7200 guest_suite_run "$kk" ONLY="$only" TEST_TIMEOUT=900 \
 			KMEMLEAK_EACH_TEST=$each GUEST_SLOWDOWN=5
-		echo "$f suite: $((SECONDS - start))s"
+		echo "$f suite: $((SECONDS - start))s (started at ${start}s, beside the Debian kernels' suites)"
+	done
+}
+
+echo "builds, unit and static checks, packaging: $((SECONDS - part))s"
+debug_pass_pid=
+if [ "$debug_mode" != 0 ]; then
+	rm -f "$BUILD"/build-*.rc
+	debug_pass > "$BUILD/debug-pass.log" 2>&1 &
+	debug_pass_pid=$!
+fi
+for k in $KERNELS; do
+	part=$SECONDS
+	guest_suite_run "$k"
+	guest_suite_report "$k"
+	echo "$k suite: $((SECONDS - part))s"
+done
+
+if [ -n "$debug_pass_pid" ]; then
+	debug_wait=$SECONDS
+	wait "$debug_pass_pid"
+	[ -z "$debug_build_pid" ] || wait "$debug_build_pid"
+	cat "$BUILD/debug-pass.log"
+	echo "debug kernels: waited for their pass $((SECONDS - debug_wait))s after the Debian kernels' suites"
+	for f in $debug_flavours; do
+		log=$BUILD/debug-kernel-$f.log
+		if ! kk=$(cat "$BUILD/debug-kernel-$f.release" 2> /dev/null) || [ -z "$kk" ]; then
+			[ "$debug_mode" = cached ] || report host "debug-kernel-$f" 1 "$log"
+			continue
+		fi
+		report "$kk" build-W=1 "$(cat "$BUILD/build-$kk.rc" 2> /dev/null || echo 1)" \
+			"$BUILD/build-$kk.log"
+		guest_suite_report "$kk"
 	done
 fi
 finish

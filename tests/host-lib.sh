@@ -70,7 +70,7 @@ install_host() {
 # The debug kernels (tests/debug-kernel/): built once from Debian's
 # linux-source-6.12, cached under /var/cache/dm-fence, installed as
 # symlinks.  Prints the release.
-DEBUG_PACKAGES="linux-source-6.12 bc bison flex libelf-dev libssl-dev"
+DEBUG_PACKAGES="linux-source-6.12 bc bison flex libelf-dev libssl-dev make gcc libc6-dev xz-utils kmod"
 debug_kernel() {	# <flavour: kasan|kcsan> [--if-cached]
 	if [ "${2:-}" = --if-cached ]; then
 		dpkg-query -W linux-source-6.12 >/dev/null 2>&1 || return 1
