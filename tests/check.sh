@@ -131,6 +131,9 @@ done
 log=$BUILD/userspace.log
 make -C "$REPO" --no-print-directory userspace > "$log" 2>&1
 report host build-userspace $? "$log"
+log=$BUILD/fencectl-input.log
+"$REPO/tests/host/fencectl-input.sh" > "$log" 2>&1
+report host fencectl-input-and-cflags $? "$log"
 log=$BUILD/test-tools.log
 build_test_tools > "$log" 2>&1
 report host build-test-tools $? "$log"

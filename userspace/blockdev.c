@@ -38,7 +38,9 @@ static int read_u64(const char *dir, const char *file, uint64_t *v)
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	/* a cut path would name another file */
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

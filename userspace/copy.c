@@ -461,7 +461,7 @@ static int open_dst(const struct fence_device *src, const char *dst_path)
 /* SRC's backing device by number: what the copy reads */
 static int open_backing(dev_t d)
 {
-	char path[64], line[128], name[96] = "";
+	char path[128], line[128], name[96] = "";
 	FILE *f;
 	int fd;
 

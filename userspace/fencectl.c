@@ -19,6 +19,7 @@
  * the kernel.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -203,7 +204,8 @@ static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	/* digits only: strtoull would take " 5", "+5" and "-5" too */
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
