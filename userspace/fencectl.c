@@ -376,6 +376,7 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 	int r, worst = EXIT_OK, found = 0, create = !strcmp(cmd, "create");
 	char line[512];
 
+	fence_dm_quiet();
 	r = fencetab_load(&v, &count);
 	if (r)
 		return report_error(fencetab_path(), cmd, -r, r == -EINVAL ? "bad fencetab" :
@@ -388,7 +389,9 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 		found++;
 		line[0] = '\0';
 		r = create ? fencetab_create(&v[i], line, sizeof(line)) : fencetab_remove(v[i].name);
-		what = create ? (r == -EEXIST ? "exists, left as it is" : r ? strerror(-r) :
+		what = r == -EACCES ? "permission denied (device-mapper needs CAP_SYS_ADMIN)" :
+		       r == -ENODEV ? "device-mapper is not in the kernel (modprobe dm-mod)" :
+		       create ? (r == -EEXIST ? "exists, left as it is" : r ? strerror(-r) :
 				 strstr(line, " fenced") ? "created fenced" : "created closed") :
 			(r == -ENXIO ? "not there" : r ? strerror(-r) : "removed");
 		if (r == -EEXIST || r == -ENXIO)

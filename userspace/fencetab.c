@@ -189,18 +189,27 @@ static int dm_named(int type, const char *name, uint64_t length, const char *par
 	return fence_dm_run(&dev, type, 0, params, length);
 }
 
+/*
+ * 1 if dm has a device @name, 0 if it has none, or why it cannot tell (no
+ * permission, no device-mapper in the kernel): "not there" must be what dm
+ * said, never what a failed ask looks like.
+ */
 static int dm_exists(const char *name)
 {
 	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
 	struct dm_info info = { 0 };
-	int exists = 0;
+	int r;
 
 	if (!dmt)
-		return 0;
-	if (dm_task_set_name(dmt, name) && dm_task_run(dmt) && dm_task_get_info(dmt, &info))
-		exists = info.exists;
+		return fence_dm_unreachable();
+	if (!dm_task_set_name(dmt, name))
+		r = -EINVAL;
+	else if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
+		r = dm_task_get_errno(dmt) ? -dm_task_get_errno(dmt) : -ENODEV;
+	else
+		r = info.exists;
 	dm_task_destroy(dmt);
-	return exists;
+	return r;
 }
 
 int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
@@ -209,8 +218,9 @@ int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
 	char features[160], params[sizeof(e->backing) + sizeof(features) + 16];
 	int fenced = 0, words = 3, fd, r;
 
-	if (dm_exists(e->name))
-		return -EEXIST;
+	r = dm_exists(e->name);
+	if (r)
+		return r < 0 ? r : -EEXIST;
 	r = fence_record_get(e->name, &rec_gen, &fenced);
 	if (r && r != -ENOENT)
 		return r;
@@ -244,7 +254,9 @@ int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
 
 int fencetab_remove(const char *name)
 {
-	if (!dm_exists(name))
-		return -ENXIO;
+	int r = dm_exists(name);
+
+	if (r <= 0)
+		return r < 0 ? r : -ENXIO;
 	return dm_named(DM_DEVICE_REMOVE, name, 0, NULL);
 }

@@ -42,6 +42,27 @@ static void dm_log_quiet(int level, const char *file, int line, int dm_errno,
 	(void)level; (void)file; (void)line; (void)dm_errno; (void)f;
 }
 
+void fence_dm_quiet(void)
+{
+	dm_log_with_errno_init(dm_log_quiet);
+}
+
+/*
+ * Why libdevmapper cannot talk to the kernel (dm_task_create() fails
+ * then, before it asks anything): -EACCES without the permission, -ENODEV
+ * without device-mapper in the kernel.
+ */
+int fence_dm_unreachable(void)
+{
+	int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return -EIO;
+	}
+	return errno == EACCES || errno == EPERM ? -EACCES : -ENODEV;
+}
+
 /* Set the task's device from the user's words: a path, MAJOR:MINOR or a name. */
 static int task_set_device(struct dm_task *dmt, const char *spec)
 {

@@ -26,6 +26,10 @@ enum {
 };
 
 int fence_resolve(const char *spec, struct fence_device *dev);
+/* libdevmapper's own messages off: the caller reports failures */
+void fence_dm_quiet(void);
+/* why dm cannot be reached: -EACCES, -ENODEV (or -EIO) */
+int fence_dm_unreachable(void);
 const char *fence_state_name(uint32_t state);
 int fence_state_from_name(const char *name);
 

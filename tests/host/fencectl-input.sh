@@ -5,7 +5,10 @@
 #   warning-free at every optimisation level (-Werror: GCC's truncation
 #   and flow warnings change with -O);
 # - a number is digits only: " 5", "+5", "-5", "5x" and "" are usage
-#   errors (exit 1), never read as 5 and acted on.
+#   errors (exit 1), never read as 5 and acted on;
+# - create/remove say when they cannot ask device-mapper (no permission,
+#   no dm in the kernel) and exit non-zero: "not there" (exit 0) only when
+#   dm said so.
 set -euo pipefail
 source "$(dirname "$0")/../host-lib.sh"
 work=$BUILD/fencectl-input
@@ -46,5 +49,33 @@ done
 # a well-formed number gets as far as the device (there is none)
 expect 2 "generation 5" fence nosuchdev 5
 expect 2 "timeout 5" drain nosuchdev --timeout 5
+
+tab=$work/fencetab
+printf 'vm1 /dev/null\n' > "$tab"
+chmod 755 "$work" "$work/userspace" "$f"
+chmod 644 "$tab"
+# not root: dm's control node is root's alone
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups env FENCECTL_FENCETAB="$tab" \
+	"$f" remove > "$work/out" 2>&1 || rc=$?
+if [ $rc = 0 ] || ! grep -q 'permission denied' "$work/out"; then
+	echo "fencectl remove as nobody: exit $rc, want 4 and 'permission denied':"
+	sed 's/^/    /' "$work/out"
+	fail=1
+fi
+# root: dm there (a name it has not: "not there", exit 0) or not (this
+# host's kernel may have no dm: say so, exit 2)
+rc=0
+FENCECTL_FENCETAB=$tab "$f" remove > "$work/out" 2>&1 || rc=$?
+if dmsetup version > /dev/null 2>&1; then
+	want="0 vm1: not there"
+else
+	want="2 device-mapper is not in the kernel"
+fi
+if [ "$rc" != "${want%% *}" ] || ! grep -q "${want#* }" "$work/out"; then
+	echo "fencectl remove as root: exit $rc, want $want:"
+	sed 's/^/    /' "$work/out"
+	fail=1
+fi
 [ $fail = 0 ] && echo "fencectl input: ok"
 exit $fail
