@@ -6,6 +6,9 @@
 # VM_ICOUNT=1: one TCG thread and QEMU's instruction counting (-icount
 # shift=0,sleep=on): the guest's clock counts instructions, so the host's
 # load cannot move what the guest measures (make bench's icount mode).
+# VM_SMP: the guest's vCPUs (2; the icount mode takes 1: Debian's 6.1 never
+# brings a second one up under -icount, its boot stops at "Booting SMP
+# configuration", seen with shift=0 and auto, sleep on and off, pc and q35).
 set -euo pipefail
 kver=$1 out=$(cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +36,7 @@ accel=(-accel tcg,thread=multi)
 [ "${VM_ICOUNT:-0}" = 0 ] || accel=(-accel tcg,thread=single -icount shift=0,sleep=on)
 
 timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
-	qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 \
+	qemu-system-x86_64 "${accel[@]}" -cpu max -smp "${VM_SMP:-2}" \
 	-m "${VM_MEM:-3G}" -machine q35 -display none -monitor none \
 	-no-reboot -serial "file:$out/console.log" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$append" \
