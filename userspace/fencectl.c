@@ -19,7 +19,6 @@
  * the kernel.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -200,23 +199,11 @@ static int exit_for(int err)
 	}
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	/* digits only: strtoull would take " 5", "+5" and "-5" too */
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
-}
-
 static int parse_timeout(const char *s, uint32_t *ms)
 {
 	uint64_t v;
 
-	if (parse_u64(s, &v) || v > UINT32_MAX)
+	if (fence_parse_u64(s, &v) || v > UINT32_MAX)
 		return -1;
 	*ms = (uint32_t)v;
 	return 0;
@@ -374,10 +361,12 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 	struct fencetab_entry *v = NULL;
 	size_t count = 0;
 	int r, worst = EXIT_OK, found = 0, create = !strcmp(cmd, "create");
+	unsigned int bad = 0;
 	char line[512];
 
 	fence_dm_quiet();
-	r = fencetab_load(&v, &count);
+	/* a bad line is reported and skipped: the others are still acted on */
+	r = fencetab_load(&v, &count, &bad);
 	if (r)
 		return report_error(fencetab_path(), cmd, -r, r == -EINVAL ? "bad fencetab" :
 				    strerror(-r), r == -EINVAL ? EXIT_USAGE : EXIT_NODEV);
@@ -424,7 +413,8 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 	free(v);
 	if (n && found < n)
 		return report_error(NULL, cmd, ENOENT, "a NAME is not in fencetab", EXIT_NODEV);
-	return worst;
+	/* the bad lines were skipped and said: the run did not do all it should */
+	return bad && worst < EXIT_USAGE ? EXIT_USAGE : worst;
 }
 
 int main(int argc, char **argv)
@@ -516,16 +506,16 @@ int main(int argc, char **argv)
 				return usage("--drain-timeout takes milliseconds");
 			break;
 		case 'T':
-			if (parse_u64(optarg, &co.threshold))
+			if (fence_parse_u64(optarg, &co.threshold))
 				return usage("--threshold takes a number of regions");
 			break;
 		case 'M':
-			if (parse_u64(optarg, &gen) || gen > 100000)
+			if (fence_parse_u64(optarg, &gen) || gen > 100000)
 				return usage("--max-rounds takes a number");
 			co.max_rounds = (int)gen;
 			break;
 		case 'R':
-			if (parse_u64(optarg, &gen) || !gen)
+			if (fence_parse_u64(optarg, &gen) || !gen)
 				return usage("--rate takes MiB per second");
 			co.rate_mib_s = (double)gen;
 			break;
@@ -541,7 +531,7 @@ int main(int argc, char **argv)
 		return usage("--switch reopens the device on DST: no --reopen with it");
 	gen = 0;
 	if ((!strcmp(cmd, "fence") || !strcmp(cmd, "unfence")) &&
-	    (parse_u64(argv[optind + 1], &gen) || !gen || gen > DM_FENCE_MAX_GENERATION))
+	    (fence_parse_u64(argv[optind + 1], &gen) || !gen || gen > DM_FENCE_MAX_GENERATION))
 		return usage("GENERATION must be a number from 1 to 2^63-1");
 
 	r = fence_resolve(argv[optind], &dev);

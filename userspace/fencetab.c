@@ -45,31 +45,88 @@ const char *fence_state_dir(void)
 	return p && *p ? p : FENCE_STATE_DIR;
 }
 
-static int parse_options(char *opts, struct fencetab_entry *e)
+/* NAME=VALUE with VALUE a number (digits only): 1 and *v set, 0 if not NAME */
+static int option_number(const char *o, const char *name, uint64_t *v)
+{
+	size_t len = strlen(name);
+
+	if (strncmp(o, name, len) || o[len] != '=')
+		return 0;
+	return fence_parse_u64(o + len + 1, v) ? -1 : 1;
+}
+
+/* The options field; what is wrong with it in *why. */
+static int parse_options(char *opts, struct fencetab_entry *e, const char **why)
 {
 	char *save = NULL, *o;
+	int r;
 
 	if (!strcmp(opts, "-"))
 		return 0;
 	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-		char junk;
-
-		if (sscanf(o, "generation=%" SCNu64 "%c", &e->generation, &junk) == 1 &&
-		    e->generation)
+		r = option_number(o, "generation", &e->generation);
+		if (r) {
+			if (r < 0 || !e->generation || e->generation > DM_FENCE_MAX_GENERATION) {
+				*why = "generation= takes a number from 1 to 2^63-1";
+				return -EINVAL;
+			}
 			continue;
-		if (sscanf(o, "region_size=%" SCNu64 "%c", &e->region_size, &junk) == 1 &&
-		    e->region_size)
+		}
+		r = option_number(o, "region_size", &e->region_size);
+		if (r) {
+			/* what the target takes (its ctr says the same) */
+			if (r < 0 || e->region_size < DM_FENCE_MIN_REGION_SIZE ||
+			    e->region_size > DM_FENCE_MAX_REGION_SIZE ||
+			    (e->region_size & (e->region_size - 1))) {
+				*why = "region_size= takes a power of two from 8 to 2097152 (sectors)";
+				return -EINVAL;
+			}
 			continue;
+		}
 		if (!strcmp(o, "fence_reads")) {
 			e->fence_reads = 1;
 			continue;
 		}
+		*why = "unknown option";
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int fencetab_load(struct fencetab_entry **v, size_t *n)
+/* Two backing paths that name one device: the same path, or one block device. */
+static int same_backing(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return 1;
+	return !stat(a, &sa) && !stat(b, &sb) && S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode) &&
+	       sa.st_rdev == sb.st_rdev;
+}
+
+/* Is line @e fit to join @all? What is wrong with it in *why. */
+static int check_entry(const struct fencetab_entry *e, const struct fencetab_entry *all,
+		       size_t count, const char **why)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (!strcmp(all[i].name, e->name)) {
+			*why = "a second line for this NAME";
+			return -EINVAL;
+		}
+		if (same_backing(all[i].backing, e->backing)) {
+			*why = "a second line for this BACKING device";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * As crypttab is read at boot: a bad line is said (file, line, why) and
+ * skipped, the others are kept; the first of two lines naming one device
+ * (or one backing device) is the one kept.  *bad counts the skipped lines.
+ */
+int fencetab_load(struct fencetab_entry **v, size_t *n, unsigned int *bad)
 {
 	FILE *f = fopen(fencetab_path(), "re");
 	struct fencetab_entry *all = NULL, *grown;
@@ -78,11 +135,13 @@ int fencetab_load(struct fencetab_entry **v, size_t *n)
 	unsigned int lineno = 0;
 	int r = 0;
 
+	*bad = 0;
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) >= 0) {
 		char name[128], backing[256], opts[512] = "-", extra[2];
 		struct fencetab_entry e = { 0 };
+		const char *why = "want NAME BACKING [OPTIONS]";
 		int words;
 
 		lineno++;
@@ -90,14 +149,17 @@ int fencetab_load(struct fencetab_entry **v, size_t *n)
 		words = sscanf(line, "%127s %255s %511s %1s", name, backing, opts, extra);
 		if (words <= 0)
 			continue;		/* blank or comment */
-		if (words < 2 || words > 3 || parse_options(opts, &e)) {
-			fprintf(stderr, "fencectl: %s:%u: want NAME BACKING [OPTIONS]\n",
-				fencetab_path(), lineno);
-			r = -EINVAL;
-			break;
+		if (words >= 2 && words <= 3) {
+			snprintf(e.name, sizeof(e.name), "%s", name);
+			snprintf(e.backing, sizeof(e.backing), "%s", backing);
 		}
-		snprintf(e.name, sizeof(e.name), "%s", name);
-		snprintf(e.backing, sizeof(e.backing), "%s", backing);
+		if (words < 2 || words > 3 || parse_options(opts, &e, &why) ||
+		    check_entry(&e, all, count, &why)) {
+			fprintf(stderr, "fencectl: %s:%u: %s: line skipped\n",
+				fencetab_path(), lineno, why);
+			++*bad;
+			continue;
+		}
 		grown = realloc(all, (count + 1) * sizeof(*all));
 		if (!grown) {
 			r = -ENOMEM;

@@ -27,10 +27,12 @@ const char *fencetab_path(void);
 const char *fence_state_dir(void);
 
 /*
- * Read the fencetab: *v (free() it) gets *n entries.  0, or -errno; a bad
- * line is -EINVAL, said on standard error with its number.
+ * Read the fencetab: *v (free() it) gets *n entries.  0, or -errno if it
+ * cannot be read.  A bad line (its form, an option, a second line for a
+ * NAME or a BACKING device) is said on standard error with its number and
+ * why, skipped, and counted in *bad.
  */
-int fencetab_load(struct fencetab_entry **v, size_t *n);
+int fencetab_load(struct fencetab_entry **v, size_t *n, unsigned int *bad);
 
 /* What fencectl last did to NAME on this host: 0, or -ENOENT if never. */
 int fence_record_get(const char *name, uint64_t *generation, int *fenced);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libdevmapper.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -40,6 +41,18 @@ static void dm_log_quiet(int level, const char *file, int line, int dm_errno,
 			 const char *f, ...)
 {
 	(void)level; (void)file; (void)line; (void)dm_errno; (void)f;
+}
+
+int fence_parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	/* digits only: strtoull would take " 5", "+5" and "-5" too */
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
 }
 
 void fence_dm_quiet(void)

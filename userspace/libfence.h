@@ -26,6 +26,8 @@ enum {
 };
 
 int fence_resolve(const char *spec, struct fence_device *dev);
+/* a decimal number, digits only (no sign, no space): 0, or -1 */
+int fence_parse_u64(const char *s, uint64_t *v);
 /* libdevmapper's own messages off: the caller reports failures */
 void fence_dm_quiet(void);
 /* why dm cannot be reached: -EACCES, -ENODEV (or -EIO) */

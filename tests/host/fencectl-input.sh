@@ -8,7 +8,10 @@
 #   errors (exit 1), never read as 5 and acted on;
 # - create/remove say when they cannot ask device-mapper (no permission,
 #   no dm in the kernel) and exit non-zero: "not there" (exit 0) only when
-#   dm said so.
+#   dm said so;
+# - a bad fencetab line (its form, an option out of range, a second line
+#   for a name or a backing device) is said and skipped, the other lines
+#   are still acted on (as crypttab at boot).
 set -euo pipefail
 source "$(dirname "$0")/../host-lib.sh"
 work=$BUILD/fencectl-input
@@ -77,5 +80,32 @@ if [ "$rc" != "${want%% *}" ] || ! grep -q "${want#* }" "$work/out"; then
 	sed 's/^/    /' "$work/out"
 	fail=1
 fi
+# fencetab: a bad line is said with its number and skipped, the others are
+# still acted on (remove: "not there", or dm's absence), exit 1 or worse
+cat > "$tab" <<'TAB'
+# comment
+good1 /dev/null
+bad1 /dev/loop0 generation=-1
+bad2 /dev/loop1 region_size=3
+bad3 /dev/loop2 region_size=4194304
+bad4 /dev/loop3 generation=+5
+good1 /dev/loop4
+dup2 /dev/null
+bad5
+good3 /dev/loop5 generation=7,region_size=256,fence_reads
+TAB
+rc=0
+FENCECTL_FENCETAB=$tab "$f" remove > "$work/out" 2>&1 || rc=$?
+for n in 3 4 5 6 7 8 9; do
+	grep -q "fencetab:$n: .*line skipped" "$work/out" || { echo "fencetab line $n not reported"; fail=1; }
+done
+for n in 1 2 10; do
+	grep -q "fencetab:$n: " "$work/out" && { echo "fencetab line $n reported"; fail=1; }
+done
+for n in good1 good3; do
+	grep -q "$n: " "$work/out" || { echo "fencetab's $n not acted on"; fail=1; }
+done
+[ $rc -ge 1 ] || { echo "fencectl remove with bad fencetab lines: exit $rc"; fail=1; }
+[ $fail = 0 ] || sed 's/^/    /' "$work/out"
 [ $fail = 0 ] && echo "fencectl input: ok"
 exit $fail

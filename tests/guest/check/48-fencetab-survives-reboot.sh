@@ -3,8 +3,9 @@
 # fenced at on this host (recorded durably by every fence and unfence), so
 # a host that reboots (here: its devices removed and created again) never
 # comes back writable by itself; an unfenced device comes back closed at its
-# generation.  A device that exists is left alone; a bad line, or a NAME
-# not in fencetab, is refused.  Every state change fencectl causes goes to
+# generation.  A device that exists is left alone; a bad line is said and
+# skipped, the others still created (as crypttab at boot); a NAME
+# not in fencetab is refused.  Every state change fencectl causes goes to
 # syslog with the device, the old and new state and generation, and who.
 . "$REPO/tests/guest/lib.sh"
 load_fence
@@ -91,5 +92,36 @@ expect_exit 1 env FENCECTL_FENCETAB=/tmp/bad-fencetab "$FENCECTL" create
 has ":1: want NAME BACKING" < /tmp/expect_exit.out || fail "bad line: $(cat /tmp/expect_exit.out)"
 printf 'c %s generation=x\n' "$da" > /tmp/bad-fencetab
 expect_exit 1 env FENCECTL_FENCETAB=/tmp/bad-fencetab "$FENCECTL" create
+dmsetup remove a
+dmsetup remove b
+# a bad line is skipped, said with its number, and the others are still
+# created (as crypttab at boot): out-of-range options, a second line for a
+# name or for a backing device never reach the kernel
+cat > /tmp/bad-fencetab <<TAB
+c $da generation=-1
+c $da region_size=3
+a $da generation=+5
+a $da
+d $da
+a $db
+b $db
+TAB
+expect_exit 1 env FENCECTL_FENCETAB=/tmp/bad-fencetab "$FENCECTL" create
+for n in 1 2 3 5 6; do
+	has "bad-fencetab:$n: " < /tmp/expect_exit.out ||
+		fail "line $n not reported: $(cat /tmp/expect_exit.out)"
+done
+has "bad-fencetab:[47]: " < /tmp/expect_exit.out && fail "a good line reported: $(cat /tmp/expect_exit.out)"
+on() {	# <dm name> <block device>: is the first on the second?
+	[ "$(dmsetup table "$1" | awk '{ print $4 }')" = \
+	  "$((0x$(stat -c %t "$2"))):$((0x$(stat -c %T "$2")))" ]
+}
+expect_field a state closed
+expect_field b state closed
+on a "$da" || fail "a is not on $da: $(dmsetup table a)"
+on b "$db" || fail "b is not on $db: $(dmsetup table b)"
+for n in c d; do
+	dmsetup info "$n" > /dev/null 2>&1 && fail "$n created from a bad line"
+done
 dmsetup remove a
 dmsetup remove b
