@@ -380,6 +380,8 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 		r = create ? fencetab_create(&v[i], line, sizeof(line)) : fencetab_remove(v[i].name);
 		what = r == -EACCES ? "permission denied (device-mapper needs CAP_SYS_ADMIN)" :
 		       r == -ENODEV ? "device-mapper is not in the kernel (modprobe dm-mod)" :
+		       r == -EMEDIUMTYPE ? "exists and is not a fence device: left as it is" :
+		       r == -EXDEV ? "exists on another backing device: left as it is" :
 		       create ? (r == -EEXIST ? "exists, left as it is" : r ? strerror(-r) :
 				 strstr(line, " fenced") ? "created fenced" : "created closed") :
 			(r == -ENXIO ? "not there" : r ? strerror(-r) : "removed");

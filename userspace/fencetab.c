@@ -274,6 +274,25 @@ static int dm_exists(const char *name)
 	return r;
 }
 
+/*
+ * NAME exists already: left as it is, and said so, but fine (-EEXIST) only
+ * if it is what the line describes, a fence device on that backing device;
+ * -EMEDIUMTYPE if it is another kind of device, -EXDEV if it sits on
+ * another device (or cannot be told to sit on this one).
+ */
+static int check_existing(const struct fencetab_entry *e)
+{
+	struct fence_device dev;
+	struct fence_table t;
+	struct stat st;
+
+	if (fence_resolve(e->name, &dev) || fence_table_of(&dev, &t))
+		return -EMEDIUMTYPE;
+	if (stat(e->backing, &st) || !S_ISBLK(st.st_mode) || st.st_rdev != t.backing)
+		return -EXDEV;
+	return -EEXIST;
+}
+
 int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
 {
 	uint64_t gen = e->generation ? e->generation : 1, rec_gen = 0, bytes = 0;
@@ -282,7 +301,7 @@ int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
 
 	r = dm_exists(e->name);
 	if (r)
-		return r < 0 ? r : -EEXIST;
+		return r < 0 ? r : check_existing(e);
 	r = fence_record_get(e->name, &rec_gen, &fenced);
 	if (r && r != -ENOENT)
 		return r;

@@ -42,7 +42,9 @@ int fence_record_put(const char *name, uint64_t generation, int fenced);
 /*
  * Create the device of one entry, closed, or fenced if its record says so,
  * at the highest generation of the record and the entry.  Writes the line
- * it used into line (size len).  0, -EEXIST if NAME exists, or -errno.
+ * it used into line (size len).  0, -EEXIST if NAME exists as this entry's
+ * fence device, -EMEDIUMTYPE if it exists as another kind of device,
+ * -EXDEV if as a fence device on another backing device, or -errno.
  */
 int fencetab_create(const struct fencetab_entry *e, char *line, size_t len);
 /* Remove NAME: 0, -ENXIO if it does not exist, or -errno (EBUSY: open). */

@@ -3,10 +3,11 @@
 # fenced at on this host (recorded durably by every fence and unfence), so
 # a host that reboots (here: its devices removed and created again) never
 # comes back writable by itself; an unfenced device comes back closed at its
-# generation.  A device that exists is left alone; a bad line is said and
-# skipped, the others still created (as crypttab at boot); a NAME
-# not in fencetab is refused.  Every state change fencectl causes goes to
-# syslog with the device, the old and new state and generation, and who.
+# generation.  A device that exists is left alone (exit 4 if it is not the
+# line's fence device); a bad line is said and skipped, the others still
+# created (as crypttab at boot); a NAME not in fencetab is refused.  Every
+# state change fencectl causes goes to syslog with the device, the old and
+# new state and generation, and who.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 export FENCECTL_FENCETAB=/tmp/fencetab FENCECTL_STATE_DIR=/tmp/dm-fence-state
@@ -94,6 +95,17 @@ printf 'c %s generation=x\n' "$da" > /tmp/bad-fencetab
 expect_exit 1 env FENCECTL_FENCETAB=/tmp/bad-fencetab "$FENCECTL" create
 dmsetup remove a
 dmsetup remove b
+# a device of that name that is not the line's: said, left as it is, exit 4
+dmsetup create a --table "0 $(sectors_of "$da") linear $da 0"
+expect_exit 4 "$FENCECTL" create a
+has "a: .*exists and is not a fence device" < /tmp/expect_exit.out ||
+	fail "a linear a: $(cat /tmp/expect_exit.out)"
+dmsetup remove a
+dmsetup create a --table "0 $(sectors_of "$db") fence $db 0"
+expect_exit 4 "$FENCECTL" create a
+has "a: .*exists on another backing device" < /tmp/expect_exit.out ||
+	fail "a fence a on b's disk: $(cat /tmp/expect_exit.out)"
+dmsetup remove a
 # a bad line is skipped, said with its number, and the others are still
 # created (as crypttab at boot): out-of-range options, a second line for a
 # name or for a backing device never reach the kernel
