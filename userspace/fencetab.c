@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -206,23 +207,46 @@ int fence_record_get(const char *name, uint64_t *generation, int *fenced)
 	return r;
 }
 
+/*
+ * Under an exclusive flock of the state directory, so that two fencectl
+ * runs (an agent's fence beside an admin's unfence) neither mix their
+ * writes nor undo each other: the temporary file is each run's own, and
+ * a record never goes back to a lower generation.  Two runs change the
+ * kernel in one order and may reach here in the other; the higher
+ * generation is the later change, so it stands.  At one generation the
+ * last writer wins (fence and unfence at one G: at worst the record says
+ * fenced while the device is open, and the next boot creates it fenced,
+ * the safe side).
+ */
 int fence_record_put(const char *name, uint64_t generation, int fenced)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], text[64];
-	int fd, dir, r = 0, len;
+	uint64_t cur = 0;
+	int fd, dir, r, len, cur_fenced;
 
 	r = record_path(name, path, sizeof(path));
 	if (r)
 		return r;
 	if (mkdir(fence_state_dir(), 0755) && errno != EEXIST)
 		return -errno;
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	dir = open(fence_state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	if (flock(dir, LOCK_EX)) {
+		r = -errno;
+		goto out;
+	}
+	if (!fence_record_get(name, &cur, &cur_fenced) && cur > generation)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	len = snprintf(text, sizeof(text), "generation %" PRIu64 " %s\n", generation,
 		       fenced ? "fenced" : "open");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)len) != len || fsync(fd))
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fchmod(fd, 0644) || write(fd, text, (size_t)len) != len || fsync(fd))
 		r = errno ? -errno : -EIO;
 	if (close(fd) && !r)
 		r = -errno;
@@ -230,14 +254,12 @@ int fence_record_put(const char *name, uint64_t generation, int fenced)
 		r = -errno;
 	if (r) {
 		unlink(tmp);
-		return r;
+		goto out;
 	}
 	/* the rename itself durable too */
-	dir = open(fence_state_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return -errno;
 	if (fsync(dir))
 		r = -errno;
+out:
 	close(dir);
 	return r;
 }
