@@ -107,6 +107,8 @@ build_test_tools() {
 		"$REPO/tests/guest/tools/table_fuzz.c" $(pkg-config --cflags --libs devmapper) || return 1
 	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BUILD/tools/dm_ioctl_fault.so" \
 		"$REPO/tests/guest/tools/dm_ioctl_fault.c" -ldl || return 1
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BUILD/tools/record_delay.so" \
+		"$REPO/tests/guest/tools/record_delay.c" -ldl || return 1
 }
 
 # Run tests/guest/runner.sh <suite> in a guest of <kver>; the results land
