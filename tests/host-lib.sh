@@ -105,7 +105,7 @@ build_test_tools() {
 	# shellcheck disable=SC2046 # pkg-config prints several words
 	gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$BUILD/tools/table_fuzz" \
 		"$REPO/tests/guest/tools/table_fuzz.c" $(pkg-config --cflags --libs devmapper) || return 1
-	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BUILD/tools/dm_ioctl_fault.so" \
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -I"$REPO/uapi" -o "$BUILD/tools/dm_ioctl_fault.so" \
 		"$REPO/tests/guest/tools/dm_ioctl_fault.c" -ldl || return 1
 	gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o "$BUILD/tools/record_delay.so" \
 		"$REPO/tests/guest/tools/record_delay.c" -ldl || return 1

@@ -222,18 +222,18 @@ static int cmd_dirty(const struct fence_device *dev, const struct opts *o)
 	struct json_object *jo = NULL, *ranges = NULL;
 	int r, in = 0, first = 1;
 
+	/* every error as the other commands give it: JSON under --json */
 	r = fence_status(dev, &info);
 	if (r)
-		return exit_for(r);
+		return report_error(dev->name, "dirty", -r, strerror(-r), exit_for(r));
 	words = (info.regions + 63) / 64;
 	bits = calloc(words ? words : 1, sizeof(*bits));
 	if (!bits)
-		return EXIT_REFUSED;
+		return report_error(dev->name, "dirty", ENOMEM, strerror(ENOMEM), EXIT_REFUSED);
 	r = fence_get_dirty(dev, 0, info.regions, bits, o->clear, &dirty);
 	if (r) {
-		fprintf(stderr, "fencectl: %s: get dirty: %s\n", dev->name, strerror(-r));
 		free(bits);
-		return exit_for(r);
+		return report_error(dev->name, "dirty", -r, strerror(-r), exit_for(r));
 	}
 	if (json_output) {
 		jo = json_object_new_object();

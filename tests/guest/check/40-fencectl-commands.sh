@@ -40,6 +40,12 @@ check_json open 1
 dd if=/dev/urandom of=/dev/mapper/f0 bs=4k count=1 seek=32 oflag=direct status=none
 expect_eq "$(fencectl dirty f0)" "2" "fencectl dirty"
 expect_eq "$(fencectl --json dirty f0 --clear | json_field ranges)" "[[2, 2]]" "fencectl dirty --clear"
+# an error of dirty is reported as every command's: under --json, a JSON
+# line with the error and the exit code (it was a plain line on stderr)
+expect_exit 4 env LD_PRELOAD="$TOOLS/dm_ioctl_fault.so" DM_IOCTL_FAULT=fail-get-dirty \
+	"$FENCECTL" --json dirty f0
+expect_eq "$(json_field error < /tmp/expect_exit.out)" "EIO" "fencectl --json dirty's error"
+expect_eq "$(json_field exit < /tmp/expect_exit.out)" "4" "fencectl --json dirty's exit"
 expect_field f0 dirty 0/256
 
 fencectl close f0 > /dev/null

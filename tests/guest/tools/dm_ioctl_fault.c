@@ -9,6 +9,7 @@
  *                    before it
  *   kill-at-resume   it dies at the first resume (DM_DEV_SUSPEND without
  *                    DM_SUSPEND_FLAG) that follows a DM_TABLE_LOAD
+ *   fail-get-dirty   the first DM_FENCE_IOC_GET_DIRTY fails with EIO
  * Every other ioctl goes through.  Lets a test reach fencectl copy
  * --switch's failure paths and its crashes between suspend and resume of
  * each of its reloads.
@@ -17,6 +18,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/dm-ioctl.h>
+#include <linux/dm-fence.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -39,6 +41,11 @@ int ioctl(int fd, unsigned long request, ...)
 		real = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
 	if (!mode || done)
 		return real(fd, request, arg);
+	if (request == DM_FENCE_IOC_GET_DIRTY && !strcmp(mode, "fail-get-dirty")) {
+		done = 1;
+		errno = EIO;
+		return -1;
+	}
 	if (request == DM_TABLE_LOAD) {
 		if (!strcmp(mode, "fail-load")) {
 			done = 1;
