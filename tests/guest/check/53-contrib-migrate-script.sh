@@ -6,7 +6,9 @@
 # goes ahead when its stale write has completed, and keeps the destination
 # closed when it has not; it refuses to migrate (exit 4, virsh not run)
 # while a destination disk is not closed, says a virsh failure apart from
-# usage (exit 2), and quotes what it runs over ssh.  The source's writes
+# usage (exit 2), and quotes what it runs over ssh; a destination disk that
+# cannot be reopened after the migration is said (exit 5), the others are
+# reopened.  The source's writes
 # are kept below by a shut gate (a suspended dm-linear).
 . "$REPO/tests/guest/lib.sh"
 load_fence
@@ -98,3 +100,21 @@ expect_exit 4 "$migrate" run vm1 hostB 'src=dst;touch /tmp/injected'
 expect_exit 2 env VIRSH=false "$migrate" run vm1 hostB src=dst
 expect_field src state open
 expect_field dst state closed
+
+# an agent fences one destination disk between dest-check and dest-go:
+# dest-go reopens the others and names it, and run says the VM migrated
+# (exit 5, not 2: "virsh migrate failed")
+"$migrate" dest-prepare dst2 "$disk" 1 || fail "dest-prepare dst2"
+cat > /tmp/fencectl-agent <<AGENT
+#!/bin/sh
+[ "\$1 \$2" = "reopen dst2" ] && "$FENCECTL" fence dst2 9 > /dev/null
+exec "$FENCECTL" "\$@"
+AGENT
+chmod +x /tmp/fencectl-agent
+rc=0
+FENCECTL=/tmp/fencectl-agent "$migrate" run vm1 hostB src=dst2 src2=dst > /tmp/run.out 2>&1 || rc=$?
+expect_eq "$rc" 5 "run whose dest-go could not reopen dst2: $(cat /tmp/run.out)"
+has "dst2: not reopened" < /tmp/run.out || fail "dst2 not named: $(cat /tmp/run.out)"
+has "migrated and drained" < /tmp/run.out || fail "run's word: $(cat /tmp/run.out)"
+expect_field dst state open
+expect_field dst2 state fenced
