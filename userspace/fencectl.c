@@ -6,7 +6,7 @@
  *   fencectl [--json] close DEV [--fail]
  *   fencectl [--json] drain DEV [--timeout MS] [--fail]
  *   fencectl [--json] reopen DEV
- *   fencectl [--json] unfence DEV GENERATION [--force]
+ *   fencectl [--json] unfence DEV GENERATION [--force] [--allow-open]
  *   fencectl [--json] fence DEV GENERATION [--wait] [--timeout MS]
  *   fencectl [--json] dirty DEV [--clear]
  *   fencectl [--json] watch DEV [--until STATE]
@@ -53,7 +53,9 @@ static const char usage_text[] =
 	"  close DEV [--fail]                hold (or fail) new writes, start draining\n"
 	"  drain DEV [--timeout MS] [--fail] close, wait until closed (exit 3 on time-out)\n"
 	"  reopen DEV                        let writes pass again (closing/closed)\n"
-	"  unfence DEV GEN [--force]         open a device fenced at GEN (still at GEN)\n"
+	"  unfence DEV GEN [--force] [--allow-open]\n"
+	"                                    open a device fenced at GEN (still at GEN),\n"
+	"                                    not while anything has it open\n"
 	"  fence DEV GEN [--wait] [--timeout MS]\n"
 	"                                    raise the generation; wait for stale writes\n"
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
@@ -125,11 +127,15 @@ static struct json_object *info_json(const struct fence_device *dev,
 {
 	struct json_object *o = json_object_new_object();
 	char devt[32];
+	int n;
 
 	snprintf(devt, sizeof(devt), "%u:%u", dev->major, dev->minor);
 	json_object_object_add(o, "device", json_object_new_string(dev->name));
 	json_object_object_add(o, "devt", json_object_new_string(devt));
 	json_object_object_add(o, "state", json_object_new_string(fence_state_name(i->state)));
+	n = fence_open_count(dev);
+	if (n >= 0)
+		json_object_object_add(o, "open_count", json_object_new_int(n));
 #define ADD(field) json_object_object_add(o, #field, json_object_new_uint64(i->field))
 	ADD(generation);
 	ADD(inflight);
@@ -210,7 +216,7 @@ static int parse_timeout(const char *s, uint32_t *ms)
 }
 
 struct opts {
-	int fail, force, wait, clear;
+	int fail, force, wait, clear, allow_open;
 	uint32_t timeout_ms;
 	const char *until;
 };
@@ -426,6 +432,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "fail", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "allow-open", no_argument, NULL, 'A' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "clear", no_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -483,7 +490,7 @@ int main(int argc, char **argv)
 	argv += optind - 1;
 	optind = 0;
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
-		  !strcmp(cmd, "unfence") ? "F" : !strcmp(cmd, "fence") ? "wt" :
+		  !strcmp(cmd, "unfence") ? "FA" : !strcmp(cmd, "fence") ? "wt" :
 		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
 		  !strcmp(cmd, "copy") ? "TMDRVOSP" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
@@ -496,6 +503,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'f': o.fail = 1; break;
 		case 'F': o.force = 1; break;
+		case 'A': o.allow_open = 1; break;
 		case 'w': o.wait = 1; break;
 		case 'c': o.clear = 1; break;
 		case 'u': o.until = optarg; break;
@@ -571,8 +579,26 @@ int main(int argc, char **argv)
 		r = fence_drain(&dev, o.fail, o.timeout_ms, &info);
 	else if (!strcmp(cmd, "reopen"))
 		r = fence_reopen(&dev, &info);
-	else if (!strcmp(cmd, "unfence"))
+	else if (!strcmp(cmd, "unfence")) {
+		/*
+		 * A host fenced at the storage level is often not rebooted
+		 * (Pacemaker leaves its qemu running): whatever still holds
+		 * the device open would write again the moment it is
+		 * unfenced (fence_scsi checks the same).  Not a kernel rule:
+		 * a fenced device can be opened, and is by udev's probe.
+		 */
+		int n = o.allow_open ? 0 : fence_open_count(&dev);
+
+		if (n > 0) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "refused: the device is open (%d opener%s): "
+				 "what runs on it would write again; stop it, or --allow-open",
+				 n, n == 1 ? "" : "s");
+			return report_error(dev.name, cmd, EBUSY, why, EXIT_REFUSED);
+		}
 		r = fence_unfence(&dev, gen, o.force, &info);
+	}
 	else if (!strcmp(cmd, "fence"))
 		r = fence_fence(&dev, gen, o.wait, o.timeout_ms, &info);
 	else if (!strcmp(cmd, "dirty"))

@@ -55,6 +55,24 @@ int fence_parse_u64(const char *s, uint64_t *v)
 	return errno || *end ? -1 : 0;
 }
 
+int fence_open_count(const struct fence_device *dev)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info = { 0 };
+	int r;
+
+	if (!dmt)
+		return fence_dm_unreachable();
+	if (!dm_task_set_major(dmt, (int)dev->major) || !dm_task_set_minor(dmt, (int)dev->minor))
+		r = -EINVAL;
+	else if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
+		r = dm_task_get_errno(dmt) ? -dm_task_get_errno(dmt) : -EIO;
+	else
+		r = info.exists ? info.open_count : -ENXIO;
+	dm_task_destroy(dmt);
+	return r;
+}
+
 void fence_dm_quiet(void)
 {
 	dm_log_with_errno_init(dm_log_quiet);

@@ -26,6 +26,11 @@ enum {
 };
 
 int fence_resolve(const char *spec, struct fence_device *dev);
+/*
+ * How many openers the device's block device has now (a VM's qemu holds
+ * it open while it runs), or -errno.
+ */
+int fence_open_count(const struct fence_device *dev);
 /* a decimal number, digits only (no sign, no space): 0, or -1 */
 int fence_parse_u64(const char *s, uint64_t *v);
 /* libdevmapper's own messages off: the caller reports failures */

@@ -69,8 +69,26 @@ out=$(fencectl --json unfence f0 5) || rc=$?
 expect_eq "$rc" 4 "exit code of an unfence at a past generation"
 expect_eq "$(json_field result <<< "$out")" "Stale file handle" "result of an unfence at a past generation"
 check_json fenced 6
+# not while anything here holds the device open (a VM left running on a
+# host fenced at the storage would write again at once): exit 4, nothing
+# changes; --allow-open overrides, and with it closed again it goes through
+expect_eq "$(fencectl --json status f0 | json_field open_count)" 0 "open_count, nobody"
+exec 7< /dev/mapper/f0
+expect_eq "$(fencectl --json status f0 | json_field open_count)" 1 "open_count, one opener"
+expect_exit 4 fencectl unfence f0 6
+has "the device is open (1 opener)" < /tmp/expect_exit.out ||
+	fail "unfence while open: $(cat /tmp/expect_exit.out)"
+expect_exit 4 fencectl --json unfence f0 6
+expect_eq "$(json_field error < /tmp/expect_exit.out)" EBUSY "JSON error of an unfence while open"
+check_json fenced 6
+exec 7<&-
 fencectl unfence f0 6 > /dev/null
 check_json open 6
+fencectl fence f0 7 > /dev/null
+exec 7< /dev/mapper/f0
+fencectl unfence f0 7 --allow-open > /dev/null || fail "unfence --allow-open"
+exec 7<&-
+check_json open 7
 
 # exit codes
 expect_exit 1 fencectl
@@ -90,9 +108,9 @@ expect_exit 2 fencectl status nosuchdevice
 expect_exit 2 fencectl status 253:999
 expect_exit 2 fencectl status /dev/null
 expect_exit 2 fencectl status lin
-expect_exit 4 fencectl fence f0 6
+expect_exit 4 fencectl fence f0 7
 expect_exit 4 fencectl fence f0 3
-check_json open 6
+check_json open 7
 
 # errors scripts can act on: with --json every failure is one object on
 # standard output naming the errno ("error"), also usage errors and unknown

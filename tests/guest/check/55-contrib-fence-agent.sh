@@ -6,8 +6,8 @@
 # (0) while the devices are open, OFF (2) once fenced with nothing stale
 # below; off fences every device before waiting for the writes below, and
 # fails when one stays there; on unfences the fenced ones at the generation
-# it read and leaves a closed one (a migration destination) closed; another
-# node is reached over ssh.
+# it read, not one a process here still holds open, and leaves a closed one
+# (a migration destination) closed; another node is reached over ssh.
 # Writes are kept below by a shut gate (a suspended dm-linear).
 # test-timeout: 400
 . "$REPO/tests/guest/lib.sh"
@@ -80,6 +80,13 @@ if dd if=/tmp/w of=/dev/mapper/b bs=4k count=1 oflag=direct status=none 2>/dev/n
 	fail "a write passed a fenced device"
 fi
 
+# on (unfence) while the VM that wrote through b still runs here (a node
+# fenced at the storage and not rebooted): refused, b stays fenced
+exec 7< /dev/mapper/b
+expect_exit 1 run_agent action=on devices=a,b
+has "b: unfence 2: .*open" < /tmp/expect_exit.out || fail "on while b is open: $(cat /tmp/expect_exit.out)"
+expect_field b state fenced
+exec 7<&-
 # on (unfence): open again, writes pass; a closed device stays closed
 fence_create d "$(nullb_create dest 16)" closed
 expect_exit 0 run_agent action=on devices=a,b,d
