@@ -586,10 +586,18 @@ static int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 static int fence_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 {
 	struct fence_c *fc = ti->private;
+	struct fence_dev *fdev = fc->fdev;
+	int seen = READ_ONCE(fdev->state) + 1;
 
-	DMERR_LIMIT("%d:%d: ioctl passthrough to %s refused: it would bypass the fence",
-		    MAJOR(fc->fdev->devt), MINOR(fc->fdev->devt),
-		    READ_ONCE(fc->active)->dev->name);
+	/*
+	 * Said once per device and state: a mount or an fsck sends several
+	 * (udev's and blkid's probes too), each refused alike.  dm core does
+	 * not tell a target which ioctl it is (6.1, 6.12).
+	 */
+	if (atomic_xchg(&fdev->ioctl_refusal_logged, seen) != seen)
+		DMWARN("%d:%d: ioctl passthrough to %s refused (and any more while %s): it would bypass the fence",
+		       MAJOR(fdev->devt), MINOR(fdev->devt),
+		       READ_ONCE(fc->active)->dev->name, fence_state_name(seen - 1));
 	return -EOPNOTSUPP;
 }
 

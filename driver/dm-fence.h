@@ -88,6 +88,12 @@ struct fence_dev {
 
 	atomic64_t failed_writes;
 	atomic64_t late_completions;
+	/*
+	 * 1 + the state in which an ioctl passthrough was last refused and
+	 * logged (fence_prepare_ioctl): logged once per state, not once per
+	 * ioctl (a mount and an fsck send several).  No lock: xchg.
+	 */
+	atomic_t ioctl_refusal_logged;
 
 	struct work_struct drain_work;	/* frees drained epochs, starts the flush */
 	struct work_struct flush_work;	/* the closing flush; may wait for ever */

@@ -1,7 +1,8 @@
 # No way into the disk goes around the fence: a SCSI WRITE sent with SG_IO
 # to the fence device (QEMU scsi-block, libvirt device='lun') is refused in
-# every state, with a log line, and nothing reaches the disk.  Persistent
-# reservations still work through the fence device: dm core sends register,
+# every state, with a log line (one per state, however many come), and
+# nothing reaches the disk; mkfs, e2fsck and mount of ext4 add at most one
+# line.  Persistent reservations still work through the fence device: dm core sends register,
 # reserve and release to the backing disk through pr_ops, and the disk (a
 # LIO target, which implements them) shows the key and the reservation.
 # PR clear is the one operation dm core routes through the ioctl path: it
@@ -38,8 +39,28 @@ for state in open closed fenced; do
 	dmesg | tail -n +$((mark + 1)) | has "ioctl passthrough to .* refused" ||
 		fail "no log line for the refused passthrough ($state)"
 	expect_field f0 inflight 0
+	# said once per state: more refusals in it add no line
+	sg_write /dev/mapper/f0 && fail "SG_IO WRITE(10) succeeded while $state, the second time"
+	sg_write /dev/mapper/f0 && fail "SG_IO WRITE(10) succeeded while $state, the third time"
+	expect_eq "$(dmesg | tail -n +$((mark + 1)) | grep -c "ioctl passthrough to .* refused")" 1 \
+		"log lines of three refused passthroughs while $state"
 done
 dmsetup remove f0
+
+# ext4 made, checked, mounted and unmounted on a fence device: the
+# passthroughs their probes send are refused with one line, not one each
+fence_create f1 "$disk"
+mark=$(dmesg | wc -l)
+mkfs.ext4 -q -F /dev/mapper/f1 || fail "mkfs.ext4"
+e2fsck -fn /dev/mapper/f1 > /tmp/fsck.out 2>&1 || fail "e2fsck: $(cat /tmp/fsck.out)"
+mkdir -p /tmp/mnt37
+mount /dev/mapper/f1 /tmp/mnt37 || fail "mount"
+echo data > /tmp/mnt37/f
+umount /tmp/mnt37
+e2fsck -fn /dev/mapper/f1 > /tmp/fsck.out 2>&1 || fail "e2fsck after mount: $(cat /tmp/fsck.out)"
+n=$(dmesg | tail -n +$((mark + 1)) | grep -c "ioctl passthrough to .* refused")
+[ "$n" -le 1 ] || fail "$n log lines of refused passthroughs for one mkfs, fsck and mount: $(dmesg | tail -n +$((mark + 1)) | grep refused)"
+dmsetup remove f1
 
 # persistent reservations through a fresh (open) fence device
 fence_create f0 "$disk"
