@@ -595,7 +595,7 @@ static int fence_prepare_ioctl(struct dm_target *ti, struct block_device **bdev)
 	 * not tell a target which ioctl it is (6.1, 6.12).
 	 */
 	if (atomic_xchg(&fdev->ioctl_refusal_logged, seen) != seen)
-		DMWARN("%d:%d: ioctl passthrough to %s refused (and any more while %s): it would bypass the fence",
+		DMWARN("%d:%d: ioctl passthrough to %s refused (all while %s): bypasses the fence",
 		       MAJOR(fdev->devt), MINOR(fdev->devt),
 		       READ_ONCE(fc->active)->dev->name, fence_state_name(seen - 1));
 	return -EOPNOTSUPP;

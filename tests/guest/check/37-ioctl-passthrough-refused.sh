@@ -2,9 +2,10 @@
 # to the fence device (QEMU scsi-block, libvirt device='lun') is refused in
 # every state, with a log line (one per state, however many come), and
 # nothing reaches the disk; mkfs, e2fsck and mount of ext4 add at most one
-# line.  Persistent reservations still work through the fence device: dm core sends register,
-# reserve and release to the backing disk through pr_ops, and the disk (a
-# LIO target, which implements them) shows the key and the reservation.
+# line.  Persistent reservations still work through the fence device: dm
+# core sends register, reserve and release to the backing disk through
+# pr_ops, and the disk (a LIO target, which implements them) shows the key
+# and the reservation.
 # PR clear is the one operation dm core routes through the ioctl path: it
 # is refused with the passthrough.
 . "$REPO/tests/guest/lib.sh"
