@@ -563,15 +563,29 @@ int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open)
 	return r;
 }
 
-/* Are writes of an older generation than the current one still below? */
+/*
+ * Are writes of an older generation than the current one still below?
+ * An epoch the fence unpublished is on ->retired before its grace period
+ * ends: a map() that loaded it before may still count a write in it, on a
+ * CPU whose counter this sum read before the increment, while the write's
+ * completion elsewhere was seen.  Such a sum can be below zero (status
+ * showed 18446744073709551615): it counts as none here.  Who acts on the
+ * figure (unfence, fence --wait) reads it under msg_mutex, after the
+ * fence's grace period: then counters only fall and a sum over-estimates.
+ */
 static u64 fence_stale_inflight_locked(struct fence_dev *fdev)
 {
 	struct fence_epoch *ep;
+	long sum;
 	u64 n = 0;
 
-	list_for_each_entry(ep, &fdev->retired, list)
-		if (ep->generation < fdev->generation)
-			n += fence_epoch_sum(ep);
+	list_for_each_entry(ep, &fdev->retired, list) {
+		if (ep->generation >= fdev->generation)
+			continue;
+		sum = fence_epoch_sum(ep);
+		if (sum > 0)
+			n += sum;
+	}
 	return n;
 }
 
