@@ -50,6 +50,7 @@ dmsetup remove f0
 
 # ext4 made, checked, mounted and unmounted on a fence device: the
 # passthroughs their probes send are refused with one line, not one each
+modprobe ext4
 fence_create f1 "$disk"
 mark=$(dmesg | wc -l)
 mkfs.ext4 -q -F /dev/mapper/f1 || fail "mkfs.ext4"
