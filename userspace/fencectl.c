@@ -127,15 +127,11 @@ static struct json_object *info_json(const struct fence_device *dev,
 {
 	struct json_object *o = json_object_new_object();
 	char devt[32];
-	int n;
 
 	snprintf(devt, sizeof(devt), "%u:%u", dev->major, dev->minor);
 	json_object_object_add(o, "device", json_object_new_string(dev->name));
 	json_object_object_add(o, "devt", json_object_new_string(devt));
 	json_object_object_add(o, "state", json_object_new_string(fence_state_name(i->state)));
-	n = fence_open_count(dev);
-	if (n >= 0)
-		json_object_object_add(o, "open_count", json_object_new_int(n));
 #define ADD(field) json_object_object_add(o, #field, json_object_new_uint64(i->field))
 	ADD(generation);
 	ADD(inflight);
@@ -168,7 +164,11 @@ static void print_info(const struct fence_device *dev, const struct dm_fence_inf
 {
 	if (json_output) {
 		struct json_object *o = info_json(dev, i);
+		/* status only: one more dm ioctl, for what nothing else prints */
+		int n = what && !strcmp(what, "status") ? fence_open_count(dev) : -1;
 
+		if (n >= 0)
+			json_object_object_add(o, "open_count", json_object_new_int(n));
 		if (what)
 			json_object_object_add(o, "command", json_object_new_string(what));
 		json_object_object_add(o, "result",
@@ -374,8 +374,7 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 	/* a bad line is reported and skipped: the others are still acted on */
 	r = fencetab_load(&v, &count, &bad);
 	if (r)
-		return report_error(fencetab_path(), cmd, -r, r == -EINVAL ? "bad fencetab" :
-				    strerror(-r), r == -EINVAL ? EXIT_USAGE : EXIT_NODEV);
+		return report_error(fencetab_path(), cmd, -r, strerror(-r), EXIT_NODEV);
 	for (size_t i = 0; i < count; i++) {
 		const char *what;
 
