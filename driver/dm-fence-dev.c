@@ -639,32 +639,57 @@ static unsigned long fence_open_locked(struct fence_dev *fdev,
  * Returns 1 when the device is already where the call leads.
  */
 static int fence_may_open(struct fence_dev *fdev, bool unfence, u64 generation,
-			  bool force, u64 *stale)
+			  bool force, u64 *stale, const char **why)
 {
 	switch (fdev->state) {
 	case FENCE_OPEN:
 		return unfence ? -ESTALE : 1;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
-		return unfence ? -ESTALE : 0;
+		if (unfence)
+			return -ESTALE;
+		break;
 	case FENCE_FENCED:
 		if (!unfence || generation != fdev->generation)
 			return -ESTALE;
 		*stale = fence_stale_inflight_locked(fdev);
-		return *stale && !force ? -EBUSY : 0;
+		if (*stale && !force) {
+			*why = "write(s) of an older generation still below";
+			return -EBUSY;
+		}
+		/*
+		 * Writes dm core parked across a suspend are mapped again
+		 * after resume: while fenced they fail then, never after
+		 * an unfence (dm-fence-replay.c).  Not even forced.
+		 */
+		if (fdev->replay_pending) {
+			*why = "writes dm core parked across a suspend are not mapped again yet";
+			return -EBUSY;
+		}
+		break;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+	/* what a suspended device holds is in dm core: see above */
+	if (fdev->suspending) {
+		*why = "the device is suspended";
+		return -EBUSY;
+	}
+	return 0;
 }
 
 static void fence_open_refused(struct fence_dev *fdev, int r, bool unfence,
 			       u64 generation, enum fence_state state,
-			       u64 cur, u64 stale)
+			       u64 cur, u64 stale, const char *why)
 {
 	const char *what = unfence ? "unfence" : "reopen";
 
-	if (r == -EBUSY)
-		DMERR("%d:%d: %s refused: %llu write(s) of an older generation still below",
-		      MAJOR(fdev->devt), MINOR(fdev->devt), what, stale);
+	if (r == -EBUSY && stale)
+		DMERR("%d:%d: %s refused: %llu %s",
+		      MAJOR(fdev->devt), MINOR(fdev->devt), what, stale, why);
+	else if (r == -EBUSY)
+		DMERR("%d:%d: %s refused: %s",
+		      MAJOR(fdev->devt), MINOR(fdev->devt), what, why);
 	else if (unfence && state == FENCE_FENCED)
 		DMERR("%d:%d: unfence %llu refused: the device is fenced at generation %llu",
 		      MAJOR(fdev->devt), MINOR(fdev->devt), generation, cur);
@@ -721,6 +746,7 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	enum fence_state state;
 	unsigned long submit = 0;
 	struct fence_epoch *ep;
+	const char *why = NULL;
 	u64 stale = 0, cur;
 	int r;
 
@@ -731,7 +757,7 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	spin_lock_irq(&fdev->lock);
 	state = fdev->state;
 	cur = fdev->generation;
-	r = fence_may_open(fdev, unfence, generation, force, &stale);
+	r = fence_may_open(fdev, unfence, generation, force, &stale, &why);
 	if (!r) {
 		submit = fence_open_locked(fdev, ep);
 		ep = NULL;
@@ -739,7 +765,7 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	spin_unlock_irq(&fdev->lock);
 
 	if (r < 0)
-		fence_open_refused(fdev, r, unfence, generation, state, cur, stale);
+		fence_open_refused(fdev, r, unfence, generation, state, cur, stale, why);
 	/* r == 1: it was open already, nothing changed */
 	fence_open_end(fdev, ep, submit, !r);
 	return r < 0 ? r : 0;
@@ -777,7 +803,8 @@ static int fence_may_switch(struct fence_dev *fdev, struct fence_c *fc,
 		*why = "the live table has no standby device to switch to";
 		return -ENODEV;
 	}
-	if (dm_suspended(fc->ti)) {
+	/* from presuspend on: dm_suspended() only after dm core's I/O wait */
+	if (fdev->suspending || dm_suspended(fc->ti)) {
 		*why = "the device is suspended";
 		return -EBUSY;
 	}
@@ -902,6 +929,7 @@ void fence_dev_presuspend(struct fence_dev *fdev, bool noflush)
 	spin_lock_irq(&fdev->lock);
 	fdev->suspending = true;
 	fdev->suspend_noflush = noflush;
+	fdev->suspend_generation = fdev->generation;
 	if (!noflush) {
 		bio_list_merge(&released, &fdev->held);
 	} else {

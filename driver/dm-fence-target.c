@@ -311,6 +311,9 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 	 * the same data then (no write passes), so either is right.
 	 */
 	if (!op_is_write(bio_op(bio))) {
+		/* resume's marker: what dm core parked has come back */
+		if (unlikely(fence_replay_map(fc->fdev, bio)))
+			return DM_MAPIO_KILL;
 		if (unlikely(fc->fence_reads &&
 			     READ_ONCE(fc->fdev->state) == FENCE_FENCED))
 			return DM_MAPIO_KILL;
@@ -387,6 +390,15 @@ static void fence_resume(struct dm_target *ti)
 	struct fence_c *fc = ti->private;
 
 	fence_dev_resume(fc->fdev, fc);
+	fence_replay_arm(fc->fdev, ti);
+}
+
+static void fence_presuspend_undo(struct dm_target *ti)
+{
+	struct fence_c *fc = ti->private;
+
+	fence_dev_resume(fc->fdev, fc);
+	fence_replay_undo(fc->fdev);
 }
 
 static void fence_status(struct dm_target *ti, status_type_t type,
@@ -630,7 +642,7 @@ static struct target_type fence_target = {
 	.end_io = fence_end_io,
 	.presuspend = fence_presuspend,
 	.preresume = fence_preresume,
-	.presuspend_undo = fence_resume,
+	.presuspend_undo = fence_presuspend_undo,
 	.resume = fence_resume,
 	.status = fence_status,
 	.message = fence_message,
@@ -644,6 +656,9 @@ static int __init dm_fence_init(void)
 
 	if (r < 0)
 		return r;
+	r = fence_replay_init();
+	if (r < 0)
+		goto bad_replay;
 	r = dm_register_target(&fence_target);
 	if (r < 0) {
 		DMERR("register failed %d", r);
@@ -659,6 +674,8 @@ static int __init dm_fence_init(void)
 bad_ctl:
 	dm_unregister_target(&fence_target);
 bad_register:
+	fence_replay_exit();
+bad_replay:
 	fence_dev_caches_exit();
 	return r;
 }
@@ -669,6 +686,7 @@ static void __exit dm_fence_exit(void)
 	dm_unregister_target(&fence_target);
 	/* epochs are freed by RCU callbacks: let them run before unload */
 	rcu_barrier();
+	fence_replay_exit();
 	fence_dev_caches_exit();
 }
 

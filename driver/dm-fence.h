@@ -77,6 +77,14 @@ struct fence_dev {
 	bool suspend_noflush;		/* ... of a --noflush suspend */
 	bool flushing;			/* the closing flush is being issued */
 	bool flush_again;		/* ... and a close asked for another */
+	/*
+	 * Writes dm core may still hold from before a fence: see
+	 * dm-fence-replay.c.  replay_pending is read without the lock by
+	 * status (READ_ONCE); replay_vec identifies the last resume's marker.
+	 */
+	bool replay_pending;
+	struct bio_vec *replay_vec;
+	u64 suspend_generation;		/* the generation at presuspend */
 	struct list_head retired;	/* epochs with writes maybe below */
 	struct bio_list held;
 	unsigned long nr_held;
@@ -203,6 +211,13 @@ int fence_dev_caches_init(void);
 void fence_dev_caches_exit(void);
 struct fence_dev *fence_dev_get(dev_t devt);
 void fence_dev_put(struct fence_dev *fdev);
+
+/* dm-fence-replay.c */
+int fence_replay_init(void);
+void fence_replay_exit(void);
+void fence_replay_arm(struct fence_dev *fdev, struct dm_target *ti);
+void fence_replay_undo(struct fence_dev *fdev);
+bool fence_replay_map(struct fence_dev *fdev, struct bio *bio);
 
 /* dm-fence-ctl.c */
 int fence_ctl_init(void);
