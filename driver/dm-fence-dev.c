@@ -321,7 +321,7 @@ static void fence_drain_work(struct work_struct *work)
 		}
 	}
 	flush = fdev->state == FENCE_CLOSING && list_empty(&fdev->retired) &&
-		!fdev->flushing;
+		!fdev->flushing && !fdev->dying;
 	if (flush)
 		fdev->flushing = true;
 	spin_unlock_irq(&fdev->lock);
@@ -355,7 +355,7 @@ static void fence_flush_work(struct work_struct *work)
 	if (r)
 		fdev->flush_errors++;
 	/* closed again (or a retry asked for) while we flushed: flush again */
-	again = fdev->flush_again || fdev->close_seq != seq;
+	again = (fdev->flush_again || fdev->close_seq != seq) && !fdev->dying;
 	if (!r && !again && fdev->state == FENCE_CLOSING &&
 	    list_empty(&fdev->retired)) {
 		fence_set_state(fdev, FENCE_CLOSED);
@@ -1124,9 +1124,15 @@ static void fence_dev_destroy(struct fence_dev *fdev)
 	flush_work(&fdev->submit_work);
 	/*
 	 * The drain work may start the flush work and the flush work may
-	 * queue the drain work again; a flush under way still waits for its
-	 * disk, and the remove with it (holding none of our locks).
+	 * queue the drain work again (a close during the flush asks for
+	 * another): once dying, neither queues the other, so that after a
+	 * drain that was deciding, a flush, and a drain it queued, none is
+	 * left.  A flush under way still waits for its disk, and the remove
+	 * with it (holding none of our locks).
 	 */
+	spin_lock_irq(&fdev->lock);
+	fdev->dying = true;
+	spin_unlock_irq(&fdev->lock);
 	cancel_work_sync(&fdev->drain_work);
 	cancel_work_sync(&fdev->flush_work);
 	cancel_work_sync(&fdev->drain_work);

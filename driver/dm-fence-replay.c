@@ -35,7 +35,7 @@
 #define DM_MSG_PREFIX "fence"
 
 /* The data page of every marker: a read into it is a marker, nothing else. */
-static struct page *fence_replay_page;
+struct page *fence_replay_page;
 
 int fence_replay_init(void)
 {
@@ -96,17 +96,15 @@ void fence_replay_undo(struct fence_dev *fdev)
 }
 
 /*
- * From map(), for a read: is @bio a marker?  Then it is failed (the caller
- * returns DM_MAPIO_KILL), and if it is the last resume's, everything dm
- * core parked before it has been mapped again.
+ * From map(), for a marker (fence_replay_is_marker()): the caller fails it
+ * (DM_MAPIO_KILL); if it is the last resume's, everything dm core parked
+ * before it has been mapped again.
  */
-bool fence_replay_map(struct fence_dev *fdev, struct bio *bio)
+void fence_replay_map(struct fence_dev *fdev, struct bio *bio)
 {
 	unsigned long flags;
 	bool done = false;
 
-	if (likely(!bio->bi_io_vec || bio->bi_io_vec->bv_page != fence_replay_page))
-		return false;
 	spin_lock_irqsave(&fdev->lock, flags);
 	if (fdev->replay_vec == bio->bi_io_vec) {
 		fdev->replay_vec = NULL;
@@ -116,5 +114,4 @@ bool fence_replay_map(struct fence_dev *fdev, struct bio *bio)
 	spin_unlock_irqrestore(&fdev->lock, flags);
 	if (done)
 		wake_up_all(&fdev->state_wq);
-	return true;
 }

@@ -312,8 +312,10 @@ static int fence_map(struct dm_target *ti, struct bio *bio)
 	 */
 	if (!op_is_write(bio_op(bio))) {
 		/* resume's marker: what dm core parked has come back */
-		if (unlikely(fence_replay_map(fc->fdev, bio)))
+		if (unlikely(fence_replay_is_marker(bio))) {
+			fence_replay_map(fc->fdev, bio);
 			return DM_MAPIO_KILL;
+		}
 		if (unlikely(fc->fence_reads &&
 			     READ_ONCE(fc->fdev->state) == FENCE_FENCED))
 			return DM_MAPIO_KILL;

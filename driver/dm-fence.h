@@ -77,6 +77,7 @@ struct fence_dev {
 	bool suspend_noflush;		/* ... of a --noflush suspend */
 	bool flushing;			/* the closing flush is being issued */
 	bool flush_again;		/* ... and a close asked for another */
+	bool dying;			/* destroy: drain and flush queue no more */
 	/*
 	 * Writes dm core may still hold from before a fence: see
 	 * dm-fence-replay.c.  replay_pending is read without the lock by
@@ -217,7 +218,14 @@ int fence_replay_init(void);
 void fence_replay_exit(void);
 void fence_replay_arm(struct fence_dev *fdev, struct dm_target *ti);
 void fence_replay_undo(struct fence_dev *fdev);
-bool fence_replay_map(struct fence_dev *fdev, struct bio *bio);
+void fence_replay_map(struct fence_dev *fdev, struct bio *bio);
+extern struct page *fence_replay_page;
+
+/* A read into the markers' page is one (map() of every read asks). */
+static inline bool fence_replay_is_marker(struct bio *bio)
+{
+	return bio->bi_io_vec && bio->bi_io_vec->bv_page == fence_replay_page;
+}
 
 /* dm-fence-ctl.c */
 int fence_ctl_init(void);

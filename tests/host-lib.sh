@@ -83,8 +83,8 @@ debug_kernel() {	# <flavour: kasan|kcsan> [--if-cached]
 # What make check runs on the kasan kernel (10-80 s each there, about 10
 # min in all): the races, storms, the fuzzer, the stuck-disk tests,
 # load/unload, a copy under fio, the switch to a standby with writes held,
-# and copy --switch under ext4 and a writer.
-DEBUG_CHECK_TESTS="01 11 17 22 31 34 44 45 50 56 64 67 68 69 70"
+# copy --switch under ext4 and a writer, and remove during a closing flush.
+DEBUG_CHECK_TESTS="01 11 17 22 31 34 44 45 50 56 64 67 68 69 70 77"
 
 # build/<kver>/dm-fence.ko and the test-only targets, build/<kver>/test-modules/*.ko
 build_module() {	# <kver> [make args...]

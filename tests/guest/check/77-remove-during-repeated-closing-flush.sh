@@ -1,0 +1,26 @@
+# Removing a device whose closing flush is under way, after a second close
+# asked for another flush, frees nothing a work item still uses: the flush
+# ends and asks the drain for another, the drain would start another
+# flush; destroy marks the device dying first, so neither queues the other
+# and its cancels leave none behind.  A dm-delay below holds each flush
+# 3 s.  Issue 32, item 4.  The race needs the drain to start before
+# destroy's last cancel: three rounds on the kasan kernel did not catch it
+# on e1e61b5 (no report), so this test guards the path, it does not prove
+# the fix; the argument is in fence_dev_destroy().
+. "$REPO/tests/guest/lib.sh"
+load_fence
+
+dev=$(nullb_create nb0 16)
+len=$(sectors_of "$dev")
+modprobe dm-delay
+for i in 1 2 3; do
+	dmsetup create d0 --table "0 $len delay $dev 0 0 $dev 0 0 $dev 0 3000"
+	fence_create f0 /dev/mapper/d0
+	dmsetup message f0 0 close
+	# the flush is under way for 3 s: a second close asks for another
+	dmsetup message f0 0 close
+	expect_field f0 state closing
+	timeout 60 dmsetup remove f0 || fail "remove of the closing device (round $i)"
+	timeout 60 dmsetup remove d0 || fail "remove of the delay device (round $i)"
+	log "round $i: removed"
+done
