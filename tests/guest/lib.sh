@@ -330,6 +330,16 @@ write_block_bg() {	# <dev> <block> <file>
 	dd if="$3" of="$1" bs=4k count=1 seek="$2" oflag=direct status=none &
 }
 
+# Close fence device <name> and hold one write of <file> at block <n>
+# (it waits in the target); its pid is left in $HELD_PID.
+hold_one_write() {	# <name> <block> <file>
+	dmsetup message "$1" 0 close
+	wait_state "$1" closed 10
+	write_block_bg "/dev/mapper/$1" "$2" "$3"
+	HELD_PID=$!
+	wait_until 10 field_is "$1" held 1 || fail "write not held: $(fence_status "$1")"
+}
+
 # Start a write of one block through fence device <name> and wait until it
 # is in flight below (on a slow device); its pid is left in $INFLIGHT_PID.
 write_in_flight() {	# <dm name> <block> <file>

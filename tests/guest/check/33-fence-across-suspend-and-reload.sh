@@ -10,11 +10,8 @@ fence_create f0 "$dev"
 before=$(block_sum "$dev" 3)
 random_file /tmp/a 4
 
-dmsetup message f0 0 close
-wait_state f0 closed 10
-write_block_bg /dev/mapper/f0 3 /tmp/a
-w=$!
-wait_until 10 field_is f0 held 1 || fail "write not held"
+hold_one_write f0 3 /tmp/a
+w=$HELD_PID
 timeout 20 dmsetup suspend --noflush f0 || fail "noflush suspend"
 dmsetup message f0 0 fence 2
 timeout 20 dmsetup resume f0 || fail "resume"
@@ -24,11 +21,8 @@ expect_eq "$(block_sum "$dev" 3)" "$before" "backing device after suspend + fenc
 
 # held write, table reload (noflush), then fence
 dmsetup message f0 0 unfence 2
-dmsetup message f0 0 close
-wait_state f0 closed 10
-write_block_bg /dev/mapper/f0 3 /tmp/a
-w=$!
-wait_until 10 field_is f0 held 1 || fail "write not held"
+hold_one_write f0 3 /tmp/a
+w=$HELD_PID
 dmsetup table f0 | dmsetup load f0
 timeout 20 dmsetup resume --noflush f0 || fail "resume after reload"
 wait_until 10 field_is f0 held 1 || fail "write not held after reload"

@@ -24,11 +24,8 @@ dev=$(nullb_create nb0 16)
 fence_create f0 "$dev"
 random_file /tmp/a 4
 random_file /tmp/b 4
-dmsetup message f0 0 close
-wait_state f0 closed 10
-write_block_bg /dev/mapper/f0 3 /tmp/a
-w=$!
-wait_until 10 field_is f0 held 1 || fail "write not held: $(fence_status f0)"
+hold_one_write f0 3 /tmp/a
+w=$HELD_PID
 timeout 20 dmsetup suspend --noflush f0 || fail "noflush suspend"
 expect_field f0 held 0
 if dmsetup message f0 0 reopen 2> /tmp/err; then
