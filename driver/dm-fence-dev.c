@@ -652,8 +652,10 @@ static int fence_may_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	case FENCE_FENCED:
 		if (!unfence || generation != fdev->generation)
 			return -ESTALE;
-		*stale = fence_stale_inflight_locked(fdev);
-		if (*stale && !force) {
+		/* *stale is set only when it is the reason (the log says it) */
+		if (!force)
+			*stale = fence_stale_inflight_locked(fdev);
+		if (*stale) {
 			*why = "write(s) of an older generation still below";
 			return -EBUSY;
 		}

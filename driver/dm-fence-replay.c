@@ -16,8 +16,8 @@
  * suspend, lands at the tail of the deferred list, behind every bio parked
  * there (requeued ones go to its head).  dm core's worker maps them in
  * order; when map() sees the marker, each of them has been mapped again
- * and, if the device was fenced, failed.  Until then fence_dev_open()
- * refuses to unfence (fence_replay_pending()).  The marker never reaches
+ * and, if the device was fenced, failed.  Until then fence_may_open()
+ * refuses to unfence (fdev->replay_pending).  The marker never reaches
  * the disk: map() fails it.
  *
  * A suspend that is interrupted hands the deferred list back before the
@@ -67,7 +67,7 @@ void fence_replay_arm(struct fence_dev *fdev, struct dm_target *ti)
 	bio = bio_alloc(bdev, 1, REQ_OP_READ, GFP_NOIO);
 	spin_lock_irq(&fdev->lock);
 	fdev->replay_vec = bio ? bio->bi_io_vec : NULL;
-	WRITE_ONCE(fdev->replay_pending, true);
+	fdev->replay_pending = true;
 	spin_unlock_irq(&fdev->lock);
 	if (!bio) {
 		DMERR("%d:%d: no memory for the resume's marker: no unfence before the next resume",
@@ -90,7 +90,7 @@ void fence_replay_undo(struct fence_dev *fdev)
 	spin_lock_irq(&fdev->lock);
 	if (fdev->generation != fdev->suspend_generation) {
 		fdev->replay_vec = NULL;
-		WRITE_ONCE(fdev->replay_pending, true);
+		fdev->replay_pending = true;
 	}
 	spin_unlock_irq(&fdev->lock);
 }
@@ -103,15 +103,11 @@ void fence_replay_undo(struct fence_dev *fdev)
 void fence_replay_map(struct fence_dev *fdev, struct bio *bio)
 {
 	unsigned long flags;
-	bool done = false;
 
 	spin_lock_irqsave(&fdev->lock, flags);
 	if (fdev->replay_vec == bio->bi_io_vec) {
 		fdev->replay_vec = NULL;
-		WRITE_ONCE(fdev->replay_pending, false);
-		done = true;
+		fdev->replay_pending = false;
 	}
 	spin_unlock_irqrestore(&fdev->lock, flags);
-	if (done)
-		wake_up_all(&fdev->state_wq);
 }

@@ -79,9 +79,9 @@ struct fence_dev {
 	bool flush_again;		/* ... and a close asked for another */
 	bool dying;			/* destroy: drain and flush queue no more */
 	/*
-	 * Writes dm core may still hold from before a fence: see
-	 * dm-fence-replay.c.  replay_pending is read without the lock by
-	 * status (READ_ONCE); replay_vec identifies the last resume's marker.
+	 * Writes dm core may still hold from before a fence (see
+	 * dm-fence-replay.c): unfence waits for the marker that replay_vec
+	 * identifies, or with it NULL, for the next resume's.
 	 */
 	bool replay_pending;
 	struct bio_vec *replay_vec;
