@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dm-fence: writes that dm core parks across a suspend.
+ * dm-fence: suspend and resume, and the writes dm core parks across them.
+ *
+ * A suspend must not wait for the writes the target holds while closed:
+ * presuspend gives them back to dm core (--noflush) or fails them
+ * (fence_dev_presuspend()).
  *
  * Some writes wait where the target cannot see them: while the device is
  * suspended dm core puts every new bio on its deferred list before any
@@ -110,4 +114,58 @@ void fence_replay_map(struct fence_dev *fdev, struct bio *bio)
 		fdev->replay_pending = false;
 	}
 	spin_unlock_irqrestore(&fdev->lock, flags);
+}
+
+/*
+ * dm core waits for every bio we hold before a suspend completes, so none
+ * may stay held.  With --noflush they go back to dm core, which maps them
+ * again after resume (and we hold them again while closed): nothing is
+ * lost, nothing reaches the disk.  A flushing suspend of a closed device
+ * fails them, as dm-multipath does with queue_if_no_path.
+ */
+void fence_dev_presuspend(struct fence_dev *fdev, bool noflush)
+{
+	struct bio_list released = BIO_EMPTY_LIST;
+	struct fence_pb *pb;
+	struct bio *bio;
+
+	spin_lock_irq(&fdev->lock);
+	fdev->suspending = true;
+	fdev->suspend_noflush = noflush;
+	fdev->suspend_generation = fdev->generation;
+	if (!noflush) {
+		bio_list_merge(&released, &fdev->held);
+	} else {
+		/*
+		 * dm core puts each requeued bio at the head of its deferred
+		 * list: give them back newest first, so that they come back
+		 * (and are held again) in their arrival order.
+		 */
+		while ((bio = bio_list_pop(&fdev->held)))
+			bio_list_add_head(&released, bio);
+	}
+	bio_list_init(&fdev->held);
+	fdev->nr_held = 0;
+	spin_unlock_irq(&fdev->lock);
+
+	if (!noflush) {
+		fence_fail_bios(fdev, &released);
+		return;
+	}
+	while ((bio = bio_list_pop(&released))) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		pb->requeue = true;
+		bio_endio(bio);
+	}
+}
+
+void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc)
+{
+	spin_lock_irq(&fdev->lock);
+	fdev->suspending = false;
+	spin_unlock_irq(&fdev->lock);
+	/* resumed last: its table is the live one (a switch acts on it) */
+	mutex_lock(&fdev->target_mutex);
+	fdev->live_fc = fc;
+	mutex_unlock(&fdev->target_mutex);
 }

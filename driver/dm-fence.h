@@ -104,6 +104,12 @@ struct fence_dev {
 	 */
 	atomic_t ioctl_refusal_logged;
 
+	/*
+	 * The device's own queue for the three works below, reclaim-safe
+	 * (WQ_MEM_RECLAIM, as dm-delay's and dm-mpath's): the writes that
+	 * submit_work dispatches may be the writeback that frees memory.
+	 */
+	struct workqueue_struct *wq;
 	struct work_struct drain_work;	/* frees drained epochs, starts the flush */
 	struct work_struct flush_work;	/* the closing flush; may wait for ever */
 	struct work_struct submit_work;	/* dispatches writes reopen released */
@@ -187,33 +193,70 @@ struct fence_counts {
 	sector_t len;
 };
 
-/* dm-fence-dev.c */
+/* dm-fence-registry.c: finding, creating and destroying a fence_dev */
+int fence_dev_caches_init(void);
+void fence_dev_caches_exit(void);
 struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				   char **error, bool *grow);
 void fence_dev_detach(struct fence_c *fc);
 int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc);
 int fence_table_bitmap_init(struct fence_bitmap *bm, struct fence_c *fc,
 			    char **error);
+struct fence_dev *fence_dev_get(dev_t devt);
+void fence_dev_put(struct fence_dev *fdev);
+
+/* dm-fence-dev.c: the state machine */
 int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
 void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb);
 int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open);
 int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 		   bool force);
-int fence_dev_switch(struct fence_dev *fdev, u64 reopens);
 int fence_dev_fence(struct fence_dev *fdev, u64 generation);
-void fence_dev_presuspend(struct fence_dev *fdev, bool noflush);
-void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc);
 void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
 void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
-u64 fence_dev_stale_inflight(struct fence_dev *fdev);
 u64 fence_dev_flush_errors(struct fence_dev *fdev);
-int fence_dev_caches_init(void);
-void fence_dev_caches_exit(void);
-struct fence_dev *fence_dev_get(dev_t devt);
-void fence_dev_put(struct fence_dev *fdev);
+void fence_fail_bios(struct fence_dev *fdev, struct bio_list *bios);
+unsigned long fence_open_locked(struct fence_dev *fdev, struct fence_epoch *ep);
+struct fence_epoch *fence_open_begin(struct fence_dev *fdev);
+void fence_open_end(struct fence_dev *fdev, struct fence_epoch *unused,
+		    unsigned long submit, bool changed);
 
-/* dm-fence-replay.c */
+/*
+ * State changes are made under fdev->lock; map() of a read on a fence_reads
+ * table, DRAIN's wait and the orphan check read the state without it
+ * (READ_ONCE), so every change is one marked store.
+ */
+static inline void fence_set_state(struct fence_dev *fdev, enum fence_state state)
+{
+	lockdep_assert_held(&fdev->lock);
+	WRITE_ONCE(fdev->state, state);
+}
+
+/* dm-fence-retire.c: an epoch's life */
+int fence_epoch_cache_init(void);
+void fence_epoch_cache_exit(void);
+struct fence_epoch *fence_epoch_alloc(struct fence_dev *fdev, u64 generation);
+void fence_epoch_free(struct fence_epoch *ep);
+void fence_epoch_free_rcu(struct rcu_head *rcu);
+struct fence_epoch *fence_unpublish(struct fence_dev *fdev);
+void fence_epoch_retire(struct fence_epoch *ep);
+u64 fence_stale_inflight_locked(struct fence_dev *fdev);
+u64 fence_dev_stale_inflight(struct fence_dev *fdev);
+
+/* dm-fence-drain.c: the drain, flush and submit work, and state events */
+void fence_drain_work(struct work_struct *work);
+void fence_flush_work(struct work_struct *work);
+void fence_submit_work(struct work_struct *work);
+void fence_orphans_free(struct list_head *orphans);
+void fence_raise_event(struct fence_dev *fdev);
+
+/* dm-fence-switch.c */
+int fence_dev_switch(struct fence_dev *fdev, u64 reopens);
+
+/* dm-fence-replay.c: suspend, resume and what dm core parks across them */
+void fence_dev_presuspend(struct fence_dev *fdev, bool noflush);
+void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc);
 int fence_replay_init(void);
 void fence_replay_exit(void);
 void fence_replay_arm(struct fence_dev *fdev, struct dm_target *ti);
