@@ -619,16 +619,22 @@ static int fence_iterate_devices(struct dm_target *ti,
 				 iterate_devices_callout_fn fn, void *data)
 {
 	struct fence_c *fc = ti->private;
-	int i, r = 0;
+	struct fence_backing *active = READ_ONCE(fc->active);
+	struct fence_backing *standby = &fc->backing[1];
+	int r;
 
 	/*
-	 * Both, while there is a standby: the queue limits must fit the
-	 * device a switch may send the writes to.
+	 * The device in use first: dm core sends a persistent reservation
+	 * (reserve, release, preempt) to the devices named here until one
+	 * takes it, so after a switch it goes to the standby now in use and
+	 * never to the old device, which is named no more.  Before a switch
+	 * the standby comes second: the queue limits must fit the device a
+	 * switch may send the writes to, and a key registered through the
+	 * device is on both.
 	 */
-	for (i = 0; i < ARRAY_SIZE(fc->backing) && !r; i++)
-		if (fc->backing[i].dev)
-			r = fn(ti, fc->backing[i].dev, fc->backing[i].start,
-			       ti->len, data);
+	r = fn(ti, active->dev, active->start, ti->len, data);
+	if (!r && active != standby && standby->dev)
+		r = fn(ti, standby->dev, standby->start, ti->len, data);
 	return r;
 }
 

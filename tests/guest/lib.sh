@@ -459,9 +459,11 @@ json_field() {	# <field>: from the JSON object on stdin
 # A SCSI disk from the kernel's own SCSI target (LIO) through its loopback
 # fabric: a RAM backstore behind tcm_loop.  Unlike scsi_debug it answers
 # persistent reservations (PERSISTENT RESERVE IN/OUT) the way an iSCSI or
-# FC array does.  Prints the new sd device.
-lio_disk() {	# <size_MiB>
-	local t=/sys/kernel/config/target before b wwn=naa.5001405f00000001
+# FC array does.  Prints the new sd device.  <n> (0, 1...) makes more than
+# one, each its own backstore, target port and initiator.
+lio_disk() {	# <size_MiB> [n]
+	local t=/sys/kernel/config/target before b n=${2:-0}
+	local wwn=naa.5001405f000000${n}1 rd=rd$n
 	modprobe sd_mod
 	modprobe tcm_loop
 	mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
@@ -470,12 +472,12 @@ lio_disk() {	# <size_MiB>
 	# must be writable (the host's root is read-only here)
 	mkdir -p /tmp/lio/pr
 	[ "$(cat $t/dbroot)" = /tmp/lio ] || echo /tmp/lio > $t/dbroot
-	mkdir -p $t/core/rd_mcp_0/rd0
-	echo "rd_pages=$(($1 * 256))" > $t/core/rd_mcp_0/rd0/control
-	echo 1 > $t/core/rd_mcp_0/rd0/enable
+	mkdir -p $t/core/rd_mcp_0/$rd
+	echo "rd_pages=$(($1 * 256))" > $t/core/rd_mcp_0/$rd/control
+	echo 1 > $t/core/rd_mcp_0/$rd/enable
 	mkdir -p $t/loopback/$wwn/tpgt_1/lun/lun_0
-	echo naa.5001405f00000002 > $t/loopback/$wwn/tpgt_1/nexus
-	ln -s $t/core/rd_mcp_0/rd0 $t/loopback/$wwn/tpgt_1/lun/lun_0/rd0
+	echo naa.5001405f000000${n}2 > $t/loopback/$wwn/tpgt_1/nexus
+	ln -s $t/core/rd_mcp_0/$rd $t/loopback/$wwn/tpgt_1/lun/lun_0/$rd
 	lio_find() {
 		for b in /sys/block/sd*; do
 			[ -e "$b" ] || continue
@@ -490,9 +492,11 @@ lio_disk() {	# <size_MiB>
 	lio_find
 }
 
-lio_remove() {	# undo lio_disk (best effort: the next test starts clean)
-	local t=/sys/kernel/config/target w=naa.5001405f00000001
-	rm -f $t/loopback/$w/tpgt_1/lun/lun_0/rd0
+lio_remove() {	# [n]: undo lio_disk (best effort: the next test starts clean)
+	local t=/sys/kernel/config/target n=${1:-0}
+	local w=naa.5001405f000000${n}1
+	rm -f $t/loopback/$w/tpgt_1/lun/lun_0/rd$n
 	rmdir $t/loopback/$w/tpgt_1/lun/lun_0 $t/loopback/$w/tpgt_1 $t/loopback/$w \
-		$t/core/rd_mcp_0/rd0 $t/core/rd_mcp_0 2>/dev/null || true
+		$t/core/rd_mcp_0/rd$n 2>/dev/null || true
+	rmdir $t/core/rd_mcp_0 2>/dev/null || true
 }
