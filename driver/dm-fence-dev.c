@@ -109,6 +109,13 @@ int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 			 * what it finds held).  A requeue now would end in EIO.
 			 */
 			fence_remap(fc, bio, pb->sector);
+			/*
+			 * Its submitter could not wait; submit_work, which
+			 * dispatches it after a reopen, can: without the
+			 * flag a full queue below makes it wait for a tag
+			 * rather than fail it with EAGAIN long after.
+			 */
+			bio->bi_opf &= ~REQ_NOWAIT;
 			bio_list_add(&fdev->held, bio);
 			fdev->nr_held++;
 			r = DM_MAPIO_SUBMITTED;
@@ -168,10 +175,14 @@ int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open)
 		break;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
+		/*
+		 * Closing: a flush that failed is retried.  One under way is
+		 * left alone: it began after the last write of the close
+		 * ended and covers all of them, so its result counts (a
+		 * DRAIN retried every 200 ms must not throw away a flush that
+		 * takes longer).
+		 */
 		retry = fdev->state == FENCE_CLOSING;
-		/* a flush under way may predate what it should cover */
-		if (retry && fdev->flushing)
-			fdev->flush_again = true;
 		if (if_open)
 			break;
 		/*

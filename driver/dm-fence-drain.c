@@ -197,7 +197,6 @@ void fence_flush_work(struct work_struct *work)
 
 	spin_lock_irq(&fdev->lock);
 	seq = fdev->close_seq;
-	fdev->flush_again = false;
 	spin_unlock_irq(&fdev->lock);
 
 	r = fence_flush_backing(fdev);
@@ -206,8 +205,8 @@ void fence_flush_work(struct work_struct *work)
 	fdev->flushing = false;
 	if (r)
 		fdev->flush_errors++;
-	/* closed again (or a retry asked for) while we flushed: flush again */
-	again = (fdev->flush_again || fdev->close_seq != seq) && !fdev->dying;
+	/* reopened and closed again while we flushed: flush again */
+	again = fdev->close_seq != seq && !fdev->dying;
 	if (!r && !again && fdev->state == FENCE_CLOSING &&
 	    list_empty(&fdev->retired)) {
 		fence_set_state(fdev, FENCE_CLOSED);

@@ -129,8 +129,8 @@ static void fence_dev_destroy(struct fence_dev *fdev)
 	flush_work(&fdev->submit_work);
 	/*
 	 * The drain work may start the flush work and the flush work may
-	 * queue the drain work again (a close during the flush asks for
-	 * another): once dying, neither queues the other, so that after a
+	 * queue the drain work again (a reopen and close during the flush
+	 * ask for another): once dying, neither queues the other, so that after a
 	 * drain that was deciding, a flush, and a drain it queued, none is
 	 * left.  A flush under way still waits for its disk, and the remove
 	 * with it (holding none of our locks).

@@ -76,7 +76,6 @@ struct fence_dev {
 	bool suspending;		/* between presuspend and resume */
 	bool suspend_noflush;		/* ... of a --noflush suspend */
 	bool flushing;			/* the closing flush is being issued */
-	bool flush_again;		/* ... and a close asked for another */
 	bool dying;			/* destroy: drain and flush queue no more */
 	/*
 	 * Writes dm core may still hold from before a fence (see
