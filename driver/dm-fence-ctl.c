@@ -56,11 +56,12 @@ static int fence_ctl_copy_out(void __user *uarg, const void *karg,
  */
 static long fence_ctl_reply(struct fence_dev *fdev, struct dm_fence_info *info,
 			    void __user *uarg, const void *karg, size_t ksize,
-			    u32 usize, int r)
+			    u32 usize, int r, u32 call_flags)
 {
 	int c;
 
 	fence_dev_info(fdev, info);
+	info->call_flags = call_flags;
 	fence_dev_put(fdev);
 	c = fence_ctl_copy_out(uarg, karg, ksize, usize);
 	return r ? r : c;
@@ -113,13 +114,14 @@ static long fence_ctl_status(void __user *uarg)
 		r = fence_ctl_lookup(&a.hdr, 0, &fdev);
 	if (r)
 		return r;
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, 0);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, 0, 0);
 }
 
 static long fence_ctl_close(void __user *uarg)
 {
 	struct dm_fence_close a;
 	struct fence_dev *fdev;
+	bool closed = false;
 	u32 usize;
 	int r;
 
@@ -128,8 +130,9 @@ static long fence_ctl_close(void __user *uarg)
 		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, &fdev);
 	if (r)
 		return r;
-	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false);
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
+	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false, &closed);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r,
+			       closed ? DM_FENCE_CALL_CLOSED : 0);
 }
 
 static bool fence_ctl_no_stale(struct fence_dev *fdev, u64 unused)
@@ -152,6 +155,7 @@ static long fence_ctl_drain(void __user *uarg)
 {
 	struct dm_fence_drain a;
 	struct fence_dev *fdev;
+	bool closed = false;
 	u64 errors;
 	u32 usize;
 	int r;
@@ -165,21 +169,22 @@ static long fence_ctl_drain(void __user *uarg)
 		return r;
 
 	errors = fence_dev_flush_errors(fdev);
-	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true);
+	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, true, &closed);
 	if (!r)
 		r = fence_ctl_wait(fdev, fence_ctl_drain_done, errors, a.timeout_ms);
 	if (!r && READ_ONCE(fdev->state) == FENCE_CLOSING)
 		r = -EIO;	/* the closing flush failed */
 	else if (!r && READ_ONCE(fdev->state) != FENCE_CLOSED)
 		r = -EBUSY;	/* reopened or fenced meanwhile */
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r,
+			       closed ? DM_FENCE_CALL_CLOSED : 0);
 }
 
 static long fence_ctl_reopen(void __user *uarg)
 {
 	struct dm_fence_reopen a;
 	struct fence_dev *fdev;
-	bool unfence, do_switch;
+	bool unfence, do_switch, cas, named;
 	u32 usize;
 	int r;
 
@@ -189,24 +194,38 @@ static long fence_ctl_reopen(void __user *uarg)
 		return r;
 	unfence = a.hdr.flags & DM_FENCE_REOPEN_UNFENCE;
 	do_switch = a.hdr.flags & DM_FENCE_REOPEN_SWITCH;
+	cas = a.hdr.flags & DM_FENCE_REOPEN_CLOSES;
+	named = a.hdr.flags & DM_FENCE_REOPEN_STANDBY;
 	/* version 0 cannot name the generation it saw, nor 1 the reopens */
 	if (unfence && (usize < DM_FENCE_REOPEN_SIZE_VER1 || !a.generation ||
 			a.generation > DM_FENCE_MAX_GENERATION))
 		return -EINVAL;
-	if (do_switch && (usize < sizeof(a) || unfence ||
+	if (do_switch && (usize < DM_FENCE_REOPEN_SIZE_VER2 || unfence ||
 			  (a.hdr.flags & DM_FENCE_REOPEN_FORCE)))
 		return -EINVAL;
-	if ((!unfence && a.generation) || (!do_switch && a.reopens))
+	/* version 2 cannot name the close; an unfence undoes a fence */
+	if (cas && (usize < sizeof(a) || unfence))
+		return -EINVAL;
+	if (named && (usize < sizeof(a) || !do_switch))
+		return -EINVAL;
+	if ((!unfence && a.generation) || (!do_switch && a.reopens) ||
+	    (!cas && a.closes) || (!named && (a.standby_major || a.standby_minor ||
+					      a.standby_start)))
 		return -EINVAL;
 	r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fdev);
 	if (r)
 		return r;
-	if (do_switch)
-		r = fence_dev_switch(fdev, a.reopens);
+	if (named && (a.standby_major > MINORMASK >> 8 || a.standby_minor > MINORMASK))
+		r = -ESTALE;	/* no such device: not the standby */
+	else if (do_switch)
+		r = fence_dev_switch(fdev, a.reopens, cas ? &a.closes : NULL,
+				     named ? MKDEV(a.standby_major, a.standby_minor) : 0,
+				     a.standby_start);
 	else
 		r = fence_dev_open(fdev, unfence, a.generation,
-				   a.hdr.flags & DM_FENCE_REOPEN_FORCE);
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
+				   a.hdr.flags & DM_FENCE_REOPEN_FORCE,
+				   cas ? &a.closes : NULL);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r, 0);
 }
 
 static long fence_ctl_fence(void __user *uarg)
@@ -228,7 +247,7 @@ static long fence_ctl_fence(void __user *uarg)
 	r = fence_dev_fence(fdev, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
 		r = fence_ctl_wait(fdev, fence_ctl_no_stale, 0, a.timeout_ms);
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r);
+	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r, 0);
 }
 
 /*

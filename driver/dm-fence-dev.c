@@ -155,9 +155,11 @@ void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb)
 /*
  * Close: hold (or with @fail, fail) new writes and start the drain.  With
  * @if_open (the DRAIN ioctl), a device already closing or closed keeps its
- * hold-or-fail mode.
+ * hold-or-fail mode.  *@closed (if given) says whether this call closed
+ * the device from open: the close numbered close_seq is then the caller's.
  */
-int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open)
+int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open,
+		    bool *closed)
 {
 	struct bio_list to_fail = BIO_EMPTY_LIST;
 	struct fence_epoch *ep = NULL;
@@ -172,6 +174,8 @@ int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open)
 		fence_set_state(fdev, FENCE_CLOSING);
 		fdev->close_seq++;
 		fdev->close_fail = fail;
+		if (closed)
+			*closed = true;
 		break;
 	case FENCE_CLOSING:
 	case FENCE_CLOSED:
@@ -253,10 +257,12 @@ unsigned long fence_open_locked(struct fence_dev *fdev, struct fence_epoch *ep)
  * only leaves closing/closed; 'unfence <G>' only leaves fenced, only at
  * generation G and only with no write of an older generation below (a
  * stale write could still overwrite newer data) unless forced.
+ * A reopen that names @closes (the close the caller made) only undoes that
+ * close, not one made by someone else after a reopen since.
  * Returns 1 when the device is already where the call leads.
  */
 static int fence_may_open(struct fence_dev *fdev, bool unfence, u64 generation,
-			  bool force, u64 *stale, const char **why)
+			  bool force, const u64 *closes, u64 *stale, const char **why)
 {
 	switch (fdev->state) {
 	case FENCE_OPEN:
@@ -265,6 +271,10 @@ static int fence_may_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	case FENCE_CLOSED:
 		if (unfence)
 			return -ESTALE;
+		if (closes && *closes != fdev->close_seq) {
+			*why = "reopened and closed again since the caller's close";
+			return -ESTALE;
+		}
 		break;
 	case FENCE_FENCED:
 		if (!unfence || generation != fdev->generation)
@@ -289,6 +299,11 @@ static int fence_may_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	default:
 		return -EINVAL;
 	}
+	if (fdev->nr_retired >= FENCE_MAX_RETIRED) {
+		*why = "closes still have writes below: the storage does not answer";
+		*stale = fdev->nr_retired;
+		return -EBUSY;
+	}
 	/* what a suspended device holds is in dm core: see above */
 	if (fdev->suspending) {
 		*why = "the device is suspended";
@@ -306,7 +321,7 @@ static void fence_open_refused(struct fence_dev *fdev, int r, bool unfence,
 	if (r == -EBUSY && stale)
 		DMERR("%d:%d: %s refused: %llu %s",
 		      MAJOR(fdev->devt), MINOR(fdev->devt), what, stale, why);
-	else if (r == -EBUSY)
+	else if (why)
 		DMERR("%d:%d: %s refused: %s",
 		      MAJOR(fdev->devt), MINOR(fdev->devt), what, why);
 	else if (unfence && state == FENCE_FENCED)
@@ -357,10 +372,10 @@ void fence_open_end(struct fence_dev *fdev, struct fence_epoch *unused,
 /*
  * reopen (@unfence false) and unfence <@generation> (@unfence true); see
  * fence_may_open().  ESTALE: the device is not in the state the call
- * expects.
+ * expects.  @closes: NULL, or the close the reopen may undo.
  */
 int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
-		   bool force)
+		   bool force, const u64 *closes)
 {
 	enum fence_state state;
 	unsigned long submit = 0;
@@ -376,7 +391,7 @@ int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 	spin_lock_irq(&fdev->lock);
 	state = fdev->state;
 	cur = fdev->generation;
-	r = fence_may_open(fdev, unfence, generation, force, &stale, &why);
+	r = fence_may_open(fdev, unfence, generation, force, closes, &stale, &why);
 	if (!r) {
 		submit = fence_open_locked(fdev, ep);
 		ep = NULL;
@@ -449,6 +464,7 @@ void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 	c->held = fdev->nr_held;
 	c->flush_errors = fdev->flush_errors;
 	c->reopens = fdev->reopens;
+	c->closes = fdev->close_seq;
 	c->close_fail = fdev->close_fail;
 	ep = rcu_dereference_protected(fdev->live, lockdep_is_held(&fdev->lock));
 	if (ep)
@@ -501,7 +517,8 @@ void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 	info->length = c.len;
 	info->reopens = c.reopens;
 	info->clears = c.clears;
-	info->dev_flags |= DM_FENCE_DEV_SEQ;
+	info->closes = c.closes;
+	info->dev_flags |= DM_FENCE_DEV_SEQ | DM_FENCE_DEV_CLOSES;
 	if (c.close_fail)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
 	mutex_lock(&fdev->target_mutex);

@@ -168,6 +168,7 @@ void fence_drain_work(struct work_struct *work)
 			set_bit(0, &ep->drained);
 		if (test_bit(0, &ep->drained)) {
 			list_del(&ep->list);
+			fdev->nr_retired--;
 			/* a late end_io() may still be summing it */
 			call_rcu(&ep->rcu, fence_epoch_free_rcu);
 		}

@@ -183,6 +183,20 @@ static char *fence_reload_state_mismatch(struct fence_dev *fdev,
 }
 
 /*
+ * Under target_mutex.  After a switch the old device holds what the device
+ * had at the switch, nothing since: a table on it (a line from before the
+ * switch, a reload by a tool that did not see it) would run the consumer
+ * on stale data.  Refused unless the line says allow_switched_from.
+ */
+static char *fence_switched_from(struct fence_dev *fdev, struct fence_c *fc)
+{
+	if (!fdev->switched_from || fc->allow_switched_from ||
+	    fc->backing[0].dev->bdev->bd_dev != fdev->switched_from)
+		return NULL;
+	return "Backing device was left by a switch: stale (allow_switched_from overrides)";
+}
+
+/*
  * Find the state of the mapped device @devt, or create it for its first
  * table.  A later table (a reload) must agree with it on what it cannot
  * change: the generation (only 'fence' raises it) and the bitmap geometry.
@@ -207,7 +221,12 @@ struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 				goto out;
 			}
 		}
+		*error = fence_switched_from(fdev, fc);
 		mutex_unlock(&fdev->target_mutex);
+		if (*error) {
+			fdev = ERR_PTR(-EINVAL);
+			goto out;
+		}
 		if (fc->table_generation < fdev->generation) {
 			*error = "Generation below the device's current generation";
 			fdev = ERR_PTR(-EINVAL);

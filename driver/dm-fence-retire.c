@@ -77,6 +77,7 @@ struct fence_epoch *fence_unpublish(struct fence_dev *fdev)
 	if (ep) {
 		rcu_assign_pointer(fdev->live, NULL);
 		list_add_tail(&ep->list, &fdev->retired);
+		fdev->nr_retired++;
 	}
 	return ep;
 }

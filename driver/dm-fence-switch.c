@@ -33,14 +33,32 @@ static void fence_switch_locked(struct fence_dev *fdev, struct fence_c *fc)
  * flushed: nothing of it can still reach the old device), only if nobody
  * reopened it since the caller last looked (@reopens: then whatever the
  * caller copied is still all there is), and only the live table's standby,
- * once.  Says why not in *why.
+ * once; with @closes, only after that close (the caller's); with
+ * @standby, only onto that device at @standby_start (the one the caller
+ * copied to); and only with no other table of the device loaded.  Says
+ * why not in *why.
  */
 static int fence_may_switch(struct fence_dev *fdev, struct fence_c *fc,
-			    u64 reopens, const char **why)
+			    u64 reopens, const u64 *closes, dev_t standby,
+			    sector_t standby_start, const char **why)
 {
 	if (!fc || !fc->backing[1].dev || fc->active != &fc->backing[0]) {
 		*why = "the live table has no standby device to switch to";
 		return -ENODEV;
+	}
+	if (standby && (fc->backing[1].dev->bdev->bd_dev != standby ||
+			fc->backing[1].start != standby_start)) {
+		*why = "the live table's standby is not the one the caller copied to";
+		return -ESTALE;
+	}
+	/*
+	 * A table loaded beside the live one was read from a line that
+	 * names the old device (or any other): resumed after the switch,
+	 * it would write there.
+	 */
+	if (!list_is_singular(&fdev->targets)) {
+		*why = "another table of the device is loaded (inactive)";
+		return -EBUSY;
 	}
 	/* from presuspend on: dm_suspended() only after dm core's I/O wait */
 	if (fdev->suspending || dm_suspended(fc->ti)) {
@@ -60,6 +78,10 @@ static int fence_may_switch(struct fence_dev *fdev, struct fence_c *fc,
 		*why = "the device was reopened since";
 		return -ESTALE;
 	}
+	if (closes && fdev->close_seq != *closes) {
+		*why = "the device was closed again since the caller's close";
+		return -ESTALE;
+	}
 	return 0;
 }
 
@@ -68,7 +90,8 @@ static int fence_may_switch(struct fence_dev *fdev, struct fence_c *fc,
  * held while closed, and every later one, go to the standby; none ever
  * reaches the old device again.  See fence_may_switch().
  */
-int fence_dev_switch(struct fence_dev *fdev, u64 reopens)
+int fence_dev_switch(struct fence_dev *fdev, u64 reopens, const u64 *closes,
+		     dev_t standby, sector_t standby_start)
 {
 	unsigned long submit = 0;
 	struct fence_epoch *ep;
@@ -84,8 +107,11 @@ int fence_dev_switch(struct fence_dev *fdev, u64 reopens)
 	mutex_lock(&fdev->target_mutex);
 	fc = fdev->live_fc;
 	spin_lock_irq(&fdev->lock);
-	r = fence_may_switch(fdev, fc, reopens, &why);
+	r = fence_may_switch(fdev, fc, reopens, closes, standby, standby_start,
+			     &why);
 	if (!r) {
+		/* a later table on it is refused (fence_dev_attach()) */
+		fdev->switched_from = fc->backing[0].dev->bdev->bd_dev;
 		fence_switch_locked(fdev, fc);
 		submit = fence_open_locked(fdev, ep);
 		ep = NULL;

@@ -37,6 +37,15 @@ enum fence_state {
 
 struct fence_c;
 
+/*
+ * Closes (and fences) whose writes are still below that an open may add
+ * to: each is an epoch on fdev->retired, summed under the lock with
+ * interrupts off.  Storage that does not answer while a tool closes and
+ * reopens in a loop would grow that list without bound; past this many an
+ * open is refused (EBUSY) until the storage answers.
+ */
+#define FENCE_MAX_RETIRED	32
+
 struct fence_dev {
 	/*
 	 * Read by every write, in map() and end_io(), and written only by
@@ -66,6 +75,7 @@ struct fence_dev {
 	struct list_head targets;
 	struct list_head orphans;	/* see struct fence_orphan */
 	struct fence_c *live_fc;	/* the target last resumed: the live table's */
+	dev_t switched_from;		/* the backing device a switch left, or 0 */
 
 	/*
 	 * Guards everything below, and the writes of live, generation and
@@ -86,10 +96,11 @@ struct fence_dev {
 	struct bio_vec *replay_vec;
 	u64 suspend_generation;		/* the generation at presuspend */
 	struct list_head retired;	/* epochs with writes maybe below */
+	unsigned int nr_retired;	/* on it (at most FENCE_MAX_RETIRED + 1) */
 	struct bio_list held;
 	unsigned long nr_held;
 	struct bio_list to_submit;	/* released by reopen, for submit_work */
-	unsigned int close_seq;		/* bumped on every close from open */
+	u64 close_seq;			/* closes from open (info->closes) */
 	u64 flush_errors;
 	u64 reopens;			/* opens after creation: reopen, unfence */
 	atomic64_t clears;		/* fetches of the bitmap that cleared it */
@@ -165,6 +176,7 @@ struct fence_c {
 	bool start_close_fail;
 	bool start_fenced;
 	bool fence_reads;
+	bool allow_switched_from;	/* may name the device a switch left */
 };
 
 /* Per-bio data: what a write carries from map() to end_io(). */
@@ -186,6 +198,7 @@ struct fence_counts {
 	u64 flush_errors;
 	u64 reopens;
 	u64 clears;
+	u64 closes;
 	bool close_fail;
 	u64 dirty;
 	u64 regions;
@@ -208,9 +221,10 @@ void fence_dev_put(struct fence_dev *fdev);
 int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
 void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb);
-int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open);
+int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open,
+		    bool *closed);
 int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
-		   bool force);
+		   bool force, const u64 *closes);
 int fence_dev_fence(struct fence_dev *fdev, u64 generation);
 void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
 void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
@@ -251,7 +265,8 @@ void fence_orphans_free(struct list_head *orphans);
 void fence_raise_event(struct fence_dev *fdev);
 
 /* dm-fence-switch.c */
-int fence_dev_switch(struct fence_dev *fdev, u64 reopens);
+int fence_dev_switch(struct fence_dev *fdev, u64 reopens, const u64 *closes,
+		     dev_t standby, sector_t standby_start);
 
 /* dm-fence-replay.c: suspend, resume and what dm core parks across them */
 void fence_dev_presuspend(struct fence_dev *fdev, bool noflush);
@@ -267,6 +282,17 @@ extern struct page *fence_replay_page;
 static inline bool fence_replay_is_marker(struct bio *bio)
 {
 	return bio->bi_io_vec && bio->bi_io_vec->bv_page == fence_replay_page;
+}
+
+/* dm-fence-message.c: status, table line and messages */
+void fence_status(struct dm_target *ti, status_type_t type,
+		  unsigned int status_flags, char *result, unsigned int maxlen);
+int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
+		  char *result, unsigned int maxlen);
+
+static inline int fence_parse_u64(const char *s, u64 *v)
+{
+	return kstrtou64(s, 10, v);
 }
 
 /* dm-fence-ctl.c */

@@ -68,7 +68,16 @@ struct copier {
 	struct copyq *q;
 	uint64_t copied;		/* bytes written to DST */
 	double start;
+	/*
+	 * The source was closed by this copy's DRAIN (the kernel says so
+	 * since 1.4), as close number @my_close: only then does the copy
+	 * reopen or switch it, and only that close (@have_close: the kernel
+	 * compares).  Someone else's close (a migration, the libvirt hook,
+	 * fencectl create) is left as it is.
+	 */
 	int closed_by_us;
+	int have_close;
+	uint64_t my_close;
 	int fenced;			/* the source was seen fenced */
 	uint64_t clears;		/* fetches with clear made by this copy */
 	double checked;			/* when the state was last read */
@@ -243,6 +252,12 @@ static int drain_cancellable(struct copier *c, struct dm_fence_info *info)
 				slice = (uint32_t)left;
 		}
 		r = fence_drain(c->src, 0, slice, info);
+		if ((info->dev_flags & DM_FENCE_DEV_CLOSES) &&
+		    (info->call_flags & DM_FENCE_CALL_CLOSED)) {
+			c->closed_by_us = 1;
+			c->have_close = 1;
+			c->my_close = info->closes;
+		}
 		if (r != -ETIMEDOUT)
 			return r;
 		if (*cancel_flag)
@@ -617,11 +632,16 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	/* stop and copy: drain the source, then the last dirty set */
 	t0 = now();
 	if (!c.fenced) {
-		/* ours to reopen on failure only if it was open when we closed it */
+		/*
+		 * Ours to reopen or switch only if our DRAIN closed it; a
+		 * kernel before 1.4 does not say, and then it is ours if it
+		 * was open just before (another tool may close it between).
+		 */
 		r = fence_status(src, &info);
 		if (r)
 			goto out;
-		c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
+		if (!(info.dev_flags & DM_FENCE_DEV_CLOSES))
+			c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
 		r = drain_cancellable(&c, &info);
 		/* refused or given up because the source was fenced */
 		if (r == -EBUSY && !check_fenced(&c, 1) && c.fenced)
@@ -658,6 +678,13 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		r = check_nobody_else(&c, &info, clears_at_start);
 	if (r)
 		goto out;
+	if ((o->do_switch || o->reopen) && !c.fenced && !c.closed_by_us) {
+		fprintf(stderr, "fencectl: copy: %s was closed by someone else, not by this copy: "
+			"left closed on the source, not %s\n", src->name,
+			o->do_switch ? "switched" : "reopened");
+		r = -EBUSY;
+		goto out;
+	}
 	if (o->do_switch && !c.fenced) {
 		if (*cancelled) {
 			r = -ECANCELED;
@@ -669,13 +696,24 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		 * the downtime.  A size changed meanwhile was a reload, which
 		 * dropped the standby (ENODEV).
 		 */
+		struct stat dst_st;
+
+		/* onto DST, the standby we loaded: not one a second copy put there */
+		if (fstat(c.out, &dst_st)) {
+			r = -errno;
+			goto out;
+		}
 		t1 = now();
-		r = fence_switch(src, info.reopens, &info);
+		r = fence_switch(src, info.reopens, c.have_close ? &c.my_close : NULL,
+				 dst_st.st_rdev, &info);
 		switch_time = now() - t1;
 		if (r) {
 			fprintf(stderr, "fencectl: copy: switch to %s: %s; %s stays on the source\n",
 				dst_path, r == -ENODEV ? "the standby was dropped by a reload" :
-				r == -ESTALE ? "reopened by someone else" : strerror(-r), src->name);
+				r == -ESTALE ? "reopened (or reopened and closed) by someone else, "
+				"or its standby replaced" :
+				r == -EBUSY ? "another table of it is loaded" : strerror(-r),
+				src->name);
 			/* refused (exit 4), not a missing device */
 			if (r == -ENODEV)
 				r = -EBUSY;
@@ -685,7 +723,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		c.closed_by_us = 0;
 	} else if (o->reopen) {
 		/* the downtime ends here: from now on a signal cancels nothing */
-		r = fence_reopen(src, &info);
+		r = fence_reopen(src, c.have_close ? &c.my_close : NULL, &info);
 		c.closed_by_us = 0;
 		if (r)
 			goto out;
@@ -737,7 +775,7 @@ out:
 	 * before.
 	 */
 	if (c.closed_by_us && (r || *cancelled))
-		fence_reopen(src, &info);
+		fence_reopen(src, c.have_close ? &c.my_close : NULL, &info);
 	fence_hold_control(0);
 	/*
 	 * The standby goes, or after the switch the source: a reload of

@@ -52,7 +52,9 @@ static const char usage_text[] =
 	"  status DEV                        print the state and counters\n"
 	"  close DEV [--fail]                hold (or fail) new writes, start draining\n"
 	"  drain DEV [--timeout MS] [--fail] close, wait until closed (exit 3 on time-out)\n"
-	"  reopen DEV                        let writes pass again (closing/closed)\n"
+	"  reopen DEV [--closes N]           let writes pass again (closing/closed);\n"
+	"                                    with N, only after close number N (the\n"
+	"                                    caller's: close/drain --json closes)\n"
 	"  unfence DEV GEN [--force] [--allow-open]\n"
 	"                                    open a device fenced at GEN (still at GEN),\n"
 	"                                    not while anything has it open\n"
@@ -148,6 +150,8 @@ static struct json_object *info_json(const struct fence_device *dev,
 		ADD(reopens);
 		ADD(clears);
 	}
+	if (i->dev_flags & DM_FENCE_DEV_CLOSES)
+		ADD(closes);
 #undef ADD
 	json_object_object_add(o, "fence_reads",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_FENCE_READS));
@@ -171,6 +175,12 @@ static void print_info(const struct fence_device *dev, const struct dm_fence_inf
 			json_object_object_add(o, "open_count", json_object_new_int(n));
 		if (what)
 			json_object_object_add(o, "command", json_object_new_string(what));
+		/* whose close it is: a reopen --closes N undoes only this one */
+		if (what && (!strcmp(what, "close") || !strcmp(what, "drain")) &&
+		    (i->dev_flags & DM_FENCE_DEV_CLOSES))
+			json_object_object_add(o, "closed_by_call",
+					       json_object_new_boolean(i->call_flags &
+								       DM_FENCE_CALL_CLOSED));
 		json_object_object_add(o, "result",
 				       json_object_new_string(err ? strerror(-err) : "ok"));
 		if (err)
@@ -216,7 +226,8 @@ static int parse_timeout(const char *s, uint32_t *ms)
 }
 
 struct opts {
-	int fail, force, wait, clear, allow_open;
+	int fail, force, wait, clear, allow_open, has_closes;
+	uint64_t closes;
 	uint32_t timeout_ms;
 	const char *until;
 };
@@ -444,6 +455,7 @@ int main(int argc, char **argv)
 		{ "reopen", no_argument, NULL, 'O' },
 		{ "switch", no_argument, NULL, 'S' },
 		{ "sparse", no_argument, NULL, 'P' },
+		{ "closes", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
@@ -491,7 +503,7 @@ int main(int argc, char **argv)
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
 		  !strcmp(cmd, "unfence") ? "FA" : !strcmp(cmd, "fence") ? "wt" :
 		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
-		  !strcmp(cmd, "copy") ? "TMDRVOSP" : "";
+		  !strcmp(cmd, "copy") ? "TMDRVOSP" : !strcmp(cmd, "reopen") ? "C" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json_output = 1;
@@ -532,6 +544,11 @@ int main(int argc, char **argv)
 		case 'O': co.reopen = 1; break;
 		case 'S': co.do_switch = 1; break;
 		case 'P': co.sparse = 1; break;
+		case 'C':
+			if (fence_parse_u64(optarg, &o.closes))
+				return usage("--closes takes the close number");
+			o.has_closes = 1;
+			break;
 		}
 	}
 	if (argc - optind != nargs)
@@ -577,7 +594,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "drain"))
 		r = fence_drain(&dev, o.fail, o.timeout_ms, &info);
 	else if (!strcmp(cmd, "reopen"))
-		r = fence_reopen(&dev, &info);
+		r = fence_reopen(&dev, o.has_closes ? &o.closes : NULL, &info);
 	else if (!strcmp(cmd, "unfence")) {
 		/*
 		 * A host fenced at the storage level is often not rebooted

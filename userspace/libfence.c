@@ -244,12 +244,15 @@ int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
 	return r;
 }
 
-int fence_reopen(const struct fence_device *dev, struct dm_fence_info *info)
+int fence_reopen(const struct fence_device *dev, const uint64_t *closes,
+		 struct dm_fence_info *info)
 {
 	struct dm_fence_reopen s;
 	int r;
 
-	HDR(s, dev, 0);
+	HDR(s, dev, closes ? DM_FENCE_REOPEN_CLOSES : 0);
+	if (closes)
+		s.closes = *closes;
 	r = fence_ioctl(DM_FENCE_IOC_REOPEN, &s);
 	*info = s.info;
 	return r;
@@ -268,13 +271,19 @@ int fence_unfence(const struct fence_device *dev, uint64_t generation,
 	return r;
 }
 
-int fence_switch(const struct fence_device *dev, uint64_t reopens, struct dm_fence_info *info)
+int fence_switch(const struct fence_device *dev, uint64_t reopens, const uint64_t *closes,
+		 dev_t standby, struct dm_fence_info *info)
 {
 	struct dm_fence_reopen s;
 	int r;
 
-	HDR(s, dev, DM_FENCE_REOPEN_SWITCH);
+	HDR(s, dev, DM_FENCE_REOPEN_SWITCH | (closes ? DM_FENCE_REOPEN_CLOSES : 0) |
+		    (standby ? DM_FENCE_REOPEN_STANDBY : 0));
 	s.reopens = reopens;
+	if (closes)
+		s.closes = *closes;
+	s.standby_major = major(standby);
+	s.standby_minor = minor(standby);
 	r = fence_ioctl(DM_FENCE_IOC_REOPEN, &s);
 	*info = s.info;
 	return r;

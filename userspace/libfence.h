@@ -9,6 +9,7 @@
 #define LIBFENCE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/dm-fence.h>
 
 struct fence_device {
@@ -57,13 +58,23 @@ int fence_close(const struct fence_device *dev, int fail,
 		struct dm_fence_info *info);
 int fence_drain(const struct fence_device *dev, int fail, uint32_t timeout_ms,
 		struct dm_fence_info *info);
-/* closing/closed -> open; -ESTALE when fenced */
-int fence_reopen(const struct fence_device *dev, struct dm_fence_info *info);
+/*
+ * closing/closed -> open; -ESTALE when fenced.  With @closes (not NULL),
+ * only if the device's closes count is still *@closes: the close the
+ * caller made (its CLOSE or DRAIN returned DM_FENCE_CALL_CLOSED), not one
+ * someone else made after a reopen since (-ESTALE).  Kernels before 1.4
+ * refuse it (-EINVAL).
+ */
+int fence_reopen(const struct fence_device *dev, const uint64_t *closes,
+		 struct dm_fence_info *info);
 /*
  * Switch to the standby device of the live table and reopen there, only
- * if the device is closed and its reopens count is still REOPENS.
+ * if the device is closed, its reopens count is still REOPENS, (with
+ * @closes) its closes count still *@closes, and (@standby not 0) the
+ * standby is still @standby at sector 0, the device the caller copied to.
  */
-int fence_switch(const struct fence_device *dev, uint64_t reopens, struct dm_fence_info *info);
+int fence_switch(const struct fence_device *dev, uint64_t reopens, const uint64_t *closes,
+		 dev_t standby, struct dm_fence_info *info);
 /*
  * fenced at @generation -> open; -ESTALE when not fenced at @generation
  * (a fence landed since the caller looked), -EBUSY while writes of an

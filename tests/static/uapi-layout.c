@@ -36,16 +36,24 @@ AT(dm_fence_info, region_size, 80);
 AT(dm_fence_info, length, 88);
 AT(dm_fence_info, reopens, 96);
 AT(dm_fence_info, clears, 104);
-AT(dm_fence_info, reserved, 112);
+AT(dm_fence_info, closes, 112);
+AT(dm_fence_info, call_flags, 120);
+AT(dm_fence_info, reserved, 124);
 
 SIZE(dm_fence_status, 144);
 AT(dm_fence_status, info, 16);
 SIZE(dm_fence_close, 144);
 AT(dm_fence_close, info, 16);
-SIZE(dm_fence_reopen, 160);
+SIZE(dm_fence_reopen, 184);
 AT(dm_fence_reopen, info, 16);
 AT(dm_fence_reopen, generation, 144);
 AT(dm_fence_reopen, reopens, 152);
+AT(dm_fence_reopen, closes, 160);
+AT(dm_fence_reopen, standby_major, 168);
+AT(dm_fence_reopen, standby_minor, 172);
+AT(dm_fence_reopen, standby_start, 176);
+_Static_assert(DM_FENCE_REOPEN_SIZE_VER2 == offsetof(struct dm_fence_reopen, closes),
+	       "version 2 of dm_fence_reopen ends before closes");
 _Static_assert(DM_FENCE_REOPEN_SIZE_VER1 == offsetof(struct dm_fence_reopen, reopens),
 	       "version 1 of dm_fence_reopen ends before reopens");
 _Static_assert(DM_FENCE_REOPEN_SIZE_VER0 == offsetof(struct dm_fence_reopen, generation),

@@ -25,8 +25,12 @@
 #include <linux/types.h>
 
 #define DM_FENCE_VERSION_MAJOR		1
-/* minor 1: unfence, REOPEN v1; 2: reopens, clears; 3: switch, REOPEN v2 */
-#define DM_FENCE_VERSION_MINOR		3
+/*
+ * minor 1: unfence, REOPEN v1; 2: reopens, clears; 3: switch, REOPEN v2;
+ * 4: closes, call_flags, REOPEN v3 (a compare-and-swap on closes, SWITCH
+ *    naming its standby)
+ */
+#define DM_FENCE_VERSION_MINOR		4
 
 /* Table line limits (512-byte sectors). */
 #define DM_FENCE_MIN_REGION_SIZE	8
@@ -72,13 +76,31 @@ struct dm_fence_info {
 	 */
 	__u64 reopens;
 	__u64 clears;
-	__u64 reserved[2];		/* zero */
+	/*
+	 * Filled when dev_flags has DM_FENCE_DEV_CLOSES (zero from kernels
+	 * before 1.4): how often the device was closed from open since it
+	 * was created.  A close of a device already closing or closed, and
+	 * a DRAIN of one, do not count.  REOPEN with DM_FENCE_REOPEN_CLOSES
+	 * names it, so that a tool reopens only the close it made.
+	 */
+	__u64 closes;
+	__u32 call_flags;		/* DM_FENCE_CALL_*: what this call did */
+	__u32 reserved;			/* zero */
 };
 
 #define DM_FENCE_DEV_FENCE_READS	_BITUL(0)	/* reads fail when fenced */
 #define DM_FENCE_DEV_CLOSE_FAIL		_BITUL(1)	/* closed with 'fail' */
 #define DM_FENCE_DEV_SEQ		_BITUL(2)	/* reopens, clears filled */
 #define DM_FENCE_DEV_STANDBY		_BITUL(3)	/* a standby not switched to */
+#define DM_FENCE_DEV_CLOSES		_BITUL(4)	/* closes filled (since 1.4) */
+
+/*
+ * call_flags (since 1.4; zero before): DM_FENCE_CALL_CLOSED, this CLOSE or
+ * DRAIN closed the device (from open): the close numbered @closes is the
+ * caller's.  Without it the device was closing, closed or fenced already:
+ * someone else's close, which the caller must not undo.
+ */
+#define DM_FENCE_CALL_CLOSED		_BITUL(0)
 
 /* The head of every ioctl struct. */
 struct dm_fence_ioc_hdr {
@@ -136,29 +158,53 @@ struct dm_fence_drain {
  * reopened it since the caller looked, and may have written), and only
  * once per table (ENODEV: no standby, or already switched).
  *
+ * With DM_FENCE_REOPEN_CLOSES (since 1.4), a plain reopen or a switch
+ * happens only if the device's closes count is still @closes, the one the
+ * caller's CLOSE or DRAIN returned with DM_FENCE_CALL_CLOSED (ESTALE: it
+ * was reopened and closed again since, by someone else); an open device
+ * stays open (0), as without it.  Not with UNFENCE (EINVAL).
+ *
+ * With DM_FENCE_REOPEN_STANDBY and SWITCH (since 1.4), the switch happens
+ * only onto the standby the caller copied to: the live table's standby
+ * must be @standby_major:@standby_minor at sector @standby_start (ESTALE
+ * otherwise: a second copy or a reload replaced it).  Since 1.4 SWITCH is
+ * refused (EBUSY) while another table of the device is loaded (inactive):
+ * resumed after the switch, it would write to the old device.
+ *
  * Version 0 of the struct (DM_FENCE_REOPEN_SIZE_VER0, before 1.1) ends at
  * @info: it cannot carry UNFENCE (EINVAL); version 1 (..._VER1, before 1.3)
  * ends at @generation: it cannot carry SWITCH (EINVAL).  Kernels before 1.1
  * refuse the UNFENCE flag (EINVAL) and a nonzero @generation (E2BIG),
  * kernels before 1.3 the SWITCH flag (EINVAL) and a nonzero @reopens
- * (E2BIG).  @generation is zero without UNFENCE, @reopens without SWITCH
- * (EINVAL otherwise).
+ * (E2BIG), kernels before 1.4 the CLOSES and STANDBY flags (EINVAL) and
+ * nonzero fields after @reopens (E2BIG); version 2 (..._VER2) ends at
+ * @reopens and cannot carry CLOSES or STANDBY (EINVAL).  @generation is
+ * zero without UNFENCE, @reopens without SWITCH, @closes without CLOSES,
+ * the standby fields without STANDBY (EINVAL otherwise).
  */
 #define DM_FENCE_REOPEN_FORCE		_BITUL(0)	/* even with stale writes below */
 #define DM_FENCE_REOPEN_UNFENCE		_BITUL(1)	/* since 1.1 */
 #define DM_FENCE_REOPEN_SWITCH		_BITUL(2)	/* since 1.3 */
+#define DM_FENCE_REOPEN_CLOSES		_BITUL(3)	/* since 1.4 */
+#define DM_FENCE_REOPEN_STANDBY		_BITUL(4)	/* since 1.4, with SWITCH */
 #define DM_FENCE_REOPEN_FLAGS		(DM_FENCE_REOPEN_FORCE | DM_FENCE_REOPEN_UNFENCE | \
-					 DM_FENCE_REOPEN_SWITCH)
+					 DM_FENCE_REOPEN_SWITCH | DM_FENCE_REOPEN_CLOSES | \
+					 DM_FENCE_REOPEN_STANDBY)
 
 struct dm_fence_reopen {
 	struct dm_fence_ioc_hdr hdr;
 	struct dm_fence_info info;	/* out */
 	__u64 generation;		/* in, with UNFENCE; since 1.1 */
 	__u64 reopens;			/* in, with SWITCH; since 1.3 */
+	__u64 closes;			/* in, with CLOSES; since 1.4 */
+	__u32 standby_major;		/* in, with STANDBY; since 1.4 */
+	__u32 standby_minor;
+	__u64 standby_start;		/* sectors */
 };
 
 #define DM_FENCE_REOPEN_SIZE_VER0	144
 #define DM_FENCE_REOPEN_SIZE_VER1	152
+#define DM_FENCE_REOPEN_SIZE_VER2	160
 
 /*
  * DM_FENCE_IOC_FENCE: raise the generation to @generation (EINVAL unless

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # Issue DM_FENCE_IOC_REOPEN with DM_FENCE_REOPEN_SWITCH on a fence device,
 # as fencectl copy --switch does, for tests of the kernel side alone:
-#   fence_switch.py MAJ:MIN [REOPENS]
-# REOPENS defaults to the device's count read by STATUS just before.
+#   fence_switch.py MAJ:MIN [REOPENS|- [STANDBY_MAJ:MIN [START]]]
+# REOPENS defaults to the device's count read by STATUS just before (also
+# with "-").  With STANDBY (since 1.4: DM_FENCE_REOPEN_STANDBY, the struct's
+# version 3), only onto that standby device at START (default 0).
 # Prints "ok" or the errno's name, and exits 0 or 1.
 import errno
 import fcntl
@@ -14,6 +16,7 @@ MAGIC = 0xDF
 INFO = 128                      # struct dm_fence_info
 REOPENS_AT = 96                 # its reopens field
 SWITCH = 1 << 2                 # DM_FENCE_REOPEN_SWITCH
+STANDBY = 1 << 4                # DM_FENCE_REOPEN_STANDBY
 
 
 def iowr(nr, size):
@@ -34,7 +37,7 @@ def call(fd, nr, size, flags, devt, tail=b""):
 def main():
     devt = tuple(int(x) for x in sys.argv[1].split(":"))
     fd = os.open("/dev/dm-fence", os.O_RDWR)
-    if len(sys.argv) > 2:
+    if len(sys.argv) > 2 and sys.argv[2] != "-":
         reopens = int(sys.argv[2])
     else:
         err, buf = call(fd, 0x00, 16 + INFO, 0, devt)
@@ -42,8 +45,15 @@ def main():
             print(errno.errorcode[err])
             return 1
         reopens = struct.unpack_from("=Q", buf, 16 + REOPENS_AT)[0]
-    err, _ = call(fd, 0x03, 16 + INFO + 16, SWITCH, devt,
-                  struct.pack("=QQ", 0, reopens))
+    if len(sys.argv) > 3:
+        smaj, smin = (int(x) for x in sys.argv[3].split(":"))
+        start = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+        # generation, reopens, closes, standby_major, standby_minor, start
+        err, _ = call(fd, 0x03, 16 + INFO + 40, SWITCH | STANDBY, devt,
+                      struct.pack("=QQQIIQ", 0, reopens, 0, smaj, smin, start))
+    else:
+        err, _ = call(fd, 0x03, 16 + INFO + 16, SWITCH, devt,
+                      struct.pack("=QQ", 0, reopens))
     print(errno.errorcode[err] if err else "ok")
     return 1 if err else 0
 

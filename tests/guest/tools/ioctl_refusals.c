@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	  expect("CLOSE unknown flag", DM_FENCE_IOC_CLOSE, &s, EINVAL); }
 	{ struct dm_fence_drain s = { .hdr = HDR(s, 0x80000000u), .timeout_ms = 1 };
 	  expect("DRAIN unknown flag", DM_FENCE_IOC_DRAIN, &s, EINVAL); }
-	{ struct dm_fence_reopen s = { .hdr = HDR(s, 8) };
+	{ struct dm_fence_reopen s = { .hdr = HDR(s, 0x10) };
 	  expect("REOPEN unknown flag", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
 	{ struct dm_fence_fence s = { .hdr = HDR(s, 2), .generation = 1000 };
 	  expect("FENCE unknown flag", DM_FENCE_IOC_FENCE, &s, EINVAL); }
@@ -218,6 +218,20 @@ int main(int argc, char **argv)
 	  s.hdr.flags = DM_FENCE_REOPEN_SWITCH;
 	  s.reopens = i.reopens;
 	  expect("REOPEN SWITCH with no standby", DM_FENCE_IOC_REOPEN, &s, ENODEV); }
+
+	/* reopen naming the caller's close (since 1.4; the device is open) */
+	{ struct dm_fence_info i = status();
+	  struct dm_fence_reopen s = { .hdr = HDR(s, DM_FENCE_REOPEN_CLOSES), .closes = i.closes };
+	  s.hdr.size = DM_FENCE_REOPEN_SIZE_VER2;
+	  expect("REOPEN CLOSES in a version 2 struct (no closes)", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.hdr.size = sizeof(s);
+	  s.hdr.flags = DM_FENCE_REOPEN_CLOSES | DM_FENCE_REOPEN_UNFENCE;
+	  s.generation = i.generation;
+	  expect("REOPEN CLOSES with UNFENCE", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  s.generation = 0;
+	  s.hdr.flags = 0;
+	  s.closes = 1;
+	  expect("REOPEN closes without CLOSES", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
 
 	/* commands */
 	{ struct dm_fence_status s = { .hdr = HDR(s, 0) };
