@@ -28,10 +28,13 @@
 /*
  * Copy a growable struct in: the size userspace gives must cover at least
  * the first version of the struct (@min); a larger one is accepted only if
- * the bytes we do not know are zero (copy_struct_from_user: E2BIG).
+ * the bytes we do not know are zero (copy_struct_from_user: E2BIG).  It
+ * must be the size the command number carries (@cmd: both are the caller's
+ * sizeof() of the struct it was built with), or the two disagree on what
+ * the buffer is.
  */
 static int fence_ctl_copy_in(void *karg, size_t ksize, size_t min,
-			     void __user *uarg, u32 *usize)
+			     void __user *uarg, u32 *usize, unsigned int cmd)
 {
 	if (get_user(*usize, (u32 __user *)uarg))
 		return -EFAULT;
@@ -39,6 +42,8 @@ static int fence_ctl_copy_in(void *karg, size_t ksize, size_t min,
 		return -EINVAL;
 	if (*usize > PAGE_SIZE)
 		return -E2BIG;
+	if (*usize != _IOC_SIZE(cmd))
+		return -EINVAL;
 	return copy_struct_from_user(karg, ksize, uarg, *usize);
 }
 
@@ -47,6 +52,17 @@ static int fence_ctl_copy_out(void __user *uarg, const void *karg,
 {
 	return copy_to_user(uarg, karg, min_t(size_t, ksize, usize)) ?
 		-EFAULT : 0;
+}
+
+/*
+ * Before a call changes the device: can its answer be written back?  An
+ * EFAULT then means nothing changed; only a buffer unmapped by another
+ * thread while the call ran fails after the change (STATUS says what is).
+ */
+static int fence_ctl_writable(void __user *uarg, const void *karg,
+			      size_t ksize, u32 usize)
+{
+	return fence_ctl_copy_out(uarg, karg, ksize, usize);
 }
 
 /*
@@ -102,14 +118,14 @@ static int fence_ctl_wait(struct fence_dev *fdev,
 	return w ? fence_ctl_wait_result(w) : -ETIMEDOUT;
 }
 
-static long fence_ctl_status(void __user *uarg)
+static long fence_ctl_status(void __user *uarg, unsigned int cmd)
 {
 	struct dm_fence_status a;
 	struct fence_dev *fdev;
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
 	if (!r)
 		r = fence_ctl_lookup(&a.hdr, 0, &fdev);
 	if (r)
@@ -117,7 +133,7 @@ static long fence_ctl_status(void __user *uarg)
 	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, 0, 0);
 }
 
-static long fence_ctl_close(void __user *uarg)
+static long fence_ctl_close(void __user *uarg, unsigned int cmd)
 {
 	struct dm_fence_close a;
 	struct fence_dev *fdev;
@@ -125,7 +141,9 @@ static long fence_ctl_close(void __user *uarg)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
+	if (!r)
+		r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
 		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, &fdev);
 	if (r)
@@ -151,7 +169,7 @@ static bool fence_ctl_drain_done(struct fence_dev *fdev, u64 errors)
 		fence_dev_flush_errors(fdev) != errors;
 }
 
-static long fence_ctl_drain(void __user *uarg)
+static long fence_ctl_drain(void __user *uarg, unsigned int cmd)
 {
 	struct dm_fence_drain a;
 	struct fence_dev *fdev;
@@ -160,9 +178,11 @@ static long fence_ctl_drain(void __user *uarg)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
 	if (!r && a.reserved)
 		r = -EINVAL;
+	if (!r)
+		r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
 		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DRAIN_FLAGS, &fdev);
 	if (r)
@@ -180,7 +200,7 @@ static long fence_ctl_drain(void __user *uarg)
 			       closed ? DM_FENCE_CALL_CLOSED : 0);
 }
 
-static long fence_ctl_reopen(void __user *uarg)
+static long fence_ctl_reopen(void __user *uarg, unsigned int cmd)
 {
 	struct dm_fence_reopen a;
 	struct fence_dev *fdev;
@@ -189,7 +209,7 @@ static long fence_ctl_reopen(void __user *uarg)
 	int r;
 
 	r = fence_ctl_copy_in(&a, sizeof(a), DM_FENCE_REOPEN_SIZE_VER0, uarg,
-			      &usize);
+			      &usize, cmd);
 	if (r)
 		return r;
 	unfence = a.hdr.flags & DM_FENCE_REOPEN_UNFENCE;
@@ -212,7 +232,9 @@ static long fence_ctl_reopen(void __user *uarg)
 	    (!cas && a.closes) || (!named && (a.standby_major || a.standby_minor ||
 					      a.standby_start)))
 		return -EINVAL;
-	r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fdev);
+	r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
+	if (!r)
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fdev);
 	if (r)
 		return r;
 	if (named && (a.standby_major > MINORMASK >> 8 || a.standby_minor > MINORMASK))
@@ -228,17 +250,19 @@ static long fence_ctl_reopen(void __user *uarg)
 	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r, 0);
 }
 
-static long fence_ctl_fence(void __user *uarg)
+static long fence_ctl_fence(void __user *uarg, unsigned int cmd)
 {
 	struct dm_fence_fence a;
 	struct fence_dev *fdev;
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
 	if (!r && (a.reserved || !a.generation ||
 		   a.generation > DM_FENCE_MAX_GENERATION))
 		r = -EINVAL;
+	if (!r)
+		r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
 		r = fence_ctl_lookup(&a.hdr, DM_FENCE_FENCE_FLAGS, &fdev);
 	if (r)
@@ -336,7 +360,7 @@ static int fence_ctl_copy_dirty(struct fence_dev *fdev,
 	return r;
 }
 
-static long fence_ctl_get_dirty(void __user *uarg)
+static long fence_ctl_get_dirty(void __user *uarg, unsigned int cmd)
 {
 	struct dm_fence_get_dirty a;
 	struct fence_dev *fdev;
@@ -344,7 +368,7 @@ static long fence_ctl_get_dirty(void __user *uarg)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize);
+	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
 	if (!r && (a.reserved[0] || a.reserved[1]))
 		r = -EINVAL;
 	if (!r)
@@ -392,17 +416,17 @@ static long fence_ctl_ioctl(struct file *file, unsigned int cmd,
 	/* the size in the number is not checked: hdr.size lets structs grow */
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(DM_FENCE_IOC_STATUS):
-		return fence_ctl_status(uarg);
+		return fence_ctl_status(uarg, cmd);
 	case _IOC_NR(DM_FENCE_IOC_CLOSE):
-		return fence_ctl_close(uarg);
+		return fence_ctl_close(uarg, cmd);
 	case _IOC_NR(DM_FENCE_IOC_DRAIN):
-		return fence_ctl_drain(uarg);
+		return fence_ctl_drain(uarg, cmd);
 	case _IOC_NR(DM_FENCE_IOC_REOPEN):
-		return fence_ctl_reopen(uarg);
+		return fence_ctl_reopen(uarg, cmd);
 	case _IOC_NR(DM_FENCE_IOC_FENCE):
-		return fence_ctl_fence(uarg);
+		return fence_ctl_fence(uarg, cmd);
 	case _IOC_NR(DM_FENCE_IOC_GET_DIRTY):
-		return fence_ctl_get_dirty(uarg);
+		return fence_ctl_get_dirty(uarg, cmd);
 	}
 	return -ENOTTY;
 }

@@ -11,7 +11,10 @@
  * zero (EINVAL otherwise), and a 'size' field first: userspace sets it to
  * sizeof() the struct it was built with, so the struct can grow at the end
  * (the kernel refuses sizes below the first version with EINVAL, and a
- * larger size only if the extra bytes are zero, with E2BIG).
+ * larger size only if the extra bytes are zero, with E2BIG).  Since 1.4
+ * 'size' must also be the size the ioctl number carries (EINVAL): both
+ * come from the same sizeof().  A call that changes the device checks
+ * first that its answer can be written back (EFAULT, nothing changed).
  *
  * Every call names the device-mapper device by its major:minor.  A device
  * that exists but is not a fence target, or does not exist, gets ENXIO.

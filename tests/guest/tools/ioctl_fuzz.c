@@ -122,7 +122,9 @@ int main(int argc, char **argv)
 		for (unsigned int i = 0; i < 64; i++)
 			buf[i] = rnd() % 4 ? 0 : rnd();
 		cmd = rnd() % 8 ? pick(cmds, 6) : (unsigned long)rnd();
-		h->size = rnd() % 4 ? sizeof(struct dm_fence_fence) + (rnd() % 3) * 8 : (uint32_t)edge();
+		/* the command number's size most of the time, as a binary has */
+		h->size = rnd() % 4 ? _IOC_SIZE(cmd) + (rnd() % 4 ? 0 : (rnd() % 3) * 8) :
+			  (uint32_t)edge();
 		h->flags = rnd() % 2 ? 0 : rnd() % 2 ? 1u << (rnd() % 32) : (uint32_t)rnd();
 		switch (rnd() % 4) {
 		case 0: h->dev_major = omaj; h->dev_minor = omin; break;

@@ -55,6 +55,8 @@ static void expect(const char *what, unsigned long cmd, void *arg, int want)
 }
 
 #define HDR(s, f) ((struct dm_fence_ioc_hdr){ sizeof(s), (f), fmaj, fmin })
+/* a command number of @size bytes, as a binary built with that struct has */
+#define CMD(nr, size) _IOC(_IOC_READ | _IOC_WRITE, DM_FENCE_IOC_MAGIC, (nr), (size))
 
 static void unprivileged(void)
 {
@@ -131,12 +133,16 @@ int main(int argc, char **argv)
 	  s.hdr.size = sizeof(s) - 8;
 	  expect("size one field short", DM_FENCE_IOC_STATUS, &s, EINVAL);
 	  s.hdr.size = 1 << 20;
-	  expect("size 1 MiB", DM_FENCE_IOC_STATUS, &s, E2BIG); }
+	  expect("size 1 MiB", DM_FENCE_IOC_STATUS, &s, E2BIG);
+	  s.hdr.size = sizeof(s) + 8;
+	  expect("size other than the command number's", DM_FENCE_IOC_STATUS, &s, EINVAL);
+	  s.hdr.size = sizeof(s);
+	  expect("command number's size other than the struct's", CMD(0x00, sizeof(s) + 8), &s, EINVAL); }
 	{ struct { struct dm_fence_status s; uint64_t more; } big = {
 		.s = { .hdr = HDR(big, 0) }, .more = 1 };
-	  expect("larger size, unknown bytes set", DM_FENCE_IOC_STATUS, &big, E2BIG);
+	  expect("larger size, unknown bytes set", CMD(0x00, sizeof(big)), &big, E2BIG);
 	  big.more = 0;
-	  expect("larger size, unknown bytes zero (a newer userspace)", DM_FENCE_IOC_STATUS, &big, 0); }
+	  expect("larger size, unknown bytes zero (a newer userspace)", CMD(0x00, sizeof(big)), &big, 0); }
 
 	/* pointers */
 	expect("NULL argument", DM_FENCE_IOC_STATUS, NULL, EFAULT);
@@ -147,6 +153,23 @@ int main(int argc, char **argv)
 	  expect("GET_DIRTY NULL buffer (clear)", DM_FENCE_IOC_GET_DIRTY, &s, EFAULT);
 	  s.bitmap_ptr = (uintptr_t)page;
 	  expect("GET_DIRTY PROT_NONE buffer (clear)", DM_FENCE_IOC_GET_DIRTY, &s, EFAULT); }
+	/*
+	 * An answer that cannot be written back: refused before the device
+	 * changes (issue 32 item 10: CLOSE closed it, then said EFAULT)
+	 */
+	{ struct dm_fence_close c = { .hdr = HDR(c, 0) };
+	  struct dm_fence_fence f = { .hdr = HDR(f, 0), .generation = status().generation + 1 };
+	  struct dm_fence_reopen o = { .hdr = HDR(o, 0) };
+	  char *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	  memcpy(ro, &c, sizeof(c));
+	  memcpy(ro + 1024, &f, sizeof(f));
+	  memcpy(ro + 2048, &o, sizeof(o));
+	  mprotect(ro, 4096, PROT_READ);
+	  expect("CLOSE into a read-only buffer", DM_FENCE_IOC_CLOSE, ro, EFAULT);
+	  expect("FENCE into a read-only buffer", DM_FENCE_IOC_FENCE, ro + 1024, EFAULT);
+	  expect("REOPEN into a read-only buffer", DM_FENCE_IOC_REOPEN, ro + 2048, EFAULT);
+	  munmap(ro, 4096); }
 
 	/* windows */
 	bits = calloc(1 << 16, 8);
@@ -189,7 +212,8 @@ int main(int argc, char **argv)
 	{ struct dm_fence_info i = status();
 	  struct dm_fence_reopen s = { .hdr = HDR(s, DM_FENCE_REOPEN_UNFENCE), .generation = i.generation };
 	  s.hdr.size = DM_FENCE_REOPEN_SIZE_VER0;
-	  expect("REOPEN UNFENCE in a version 0 struct (no generation)", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  expect("REOPEN UNFENCE in a version 0 struct (no generation)",
+		 CMD(0x03, DM_FENCE_REOPEN_SIZE_VER0), &s, EINVAL);
 	  s.hdr.size = sizeof(s);
 	  s.generation = 0;
 	  expect("REOPEN UNFENCE generation 0", DM_FENCE_IOC_REOPEN, &s, EINVAL);
@@ -204,7 +228,8 @@ int main(int argc, char **argv)
 	{ struct dm_fence_info i = status();
 	  struct dm_fence_reopen s = { .hdr = HDR(s, DM_FENCE_REOPEN_SWITCH), .reopens = i.reopens };
 	  s.hdr.size = DM_FENCE_REOPEN_SIZE_VER1;
-	  expect("REOPEN SWITCH in a version 1 struct (no reopens)", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  expect("REOPEN SWITCH in a version 1 struct (no reopens)",
+		 CMD(0x03, DM_FENCE_REOPEN_SIZE_VER1), &s, EINVAL);
 	  s.hdr.size = sizeof(s);
 	  s.hdr.flags = DM_FENCE_REOPEN_SWITCH | DM_FENCE_REOPEN_UNFENCE;
 	  s.generation = i.generation;
@@ -223,7 +248,8 @@ int main(int argc, char **argv)
 	{ struct dm_fence_info i = status();
 	  struct dm_fence_reopen s = { .hdr = HDR(s, DM_FENCE_REOPEN_CLOSES), .closes = i.closes };
 	  s.hdr.size = DM_FENCE_REOPEN_SIZE_VER2;
-	  expect("REOPEN CLOSES in a version 2 struct (no closes)", DM_FENCE_IOC_REOPEN, &s, EINVAL);
+	  expect("REOPEN CLOSES in a version 2 struct (no closes)",
+		 CMD(0x03, DM_FENCE_REOPEN_SIZE_VER2), &s, EINVAL);
 	  s.hdr.size = sizeof(s);
 	  s.hdr.flags = DM_FENCE_REOPEN_CLOSES | DM_FENCE_REOPEN_UNFENCE;
 	  s.generation = i.generation;
