@@ -10,6 +10,7 @@
  */
 
 #include <linux/blkdev.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "dm-fence.h"
@@ -175,13 +176,23 @@ void fence_drain_work(struct work_struct *work)
 	}
 	flush = fdev->state == FENCE_CLOSING && list_empty(&fdev->retired) &&
 		!fdev->flushing && !fdev->dying;
-	if (flush)
+	/*
+	 * The flush holds the device until it ends (fence_dev_put_flush()):
+	 * a remove does not wait for a disk that does not answer.  None
+	 * starts once the last reference is gone (destroy is under way).
+	 */
+	if (flush && refcount_inc_not_zero(&fdev->ref))
 		fdev->flushing = true;
+	else
+		flush = false;
 	spin_unlock_irq(&fdev->lock);
 	/* stale_inflight may have reached 0: FENCE with wait looks */
 	wake_up_all(&fdev->state_wq);
-	if (flush)
+	if (flush) {
+		/* and the module: its code runs until the flush ends */
+		__module_get(THIS_MODULE);
 		queue_work(fdev->wq, &fdev->flush_work);
+	}
 }
 
 /*
@@ -225,6 +236,8 @@ void fence_flush_work(struct work_struct *work)
 	else
 		/* DRAIN returns at once when the flush failed */
 		wake_up_all(&fdev->state_wq);
+	/* last: the device may be gone after it */
+	fence_dev_put_flush(fdev);
 }
 
 /*

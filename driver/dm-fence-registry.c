@@ -9,6 +9,7 @@
  */
 
 #include <linux/blkdev.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "dm-fence.h"
@@ -20,6 +21,8 @@ static DEFINE_MUTEX(fence_devs_mutex);
 
 /* a cache of its own: /proc/slabinfo counts the devices alive */
 static struct kmem_cache *fence_dev_cache;
+/* destroys the devices whose closing flush outlived their remove */
+static struct workqueue_struct *fence_release_wq;
 
 int fence_dev_caches_init(void)
 {
@@ -27,14 +30,30 @@ int fence_dev_caches_init(void)
 					    __alignof__(struct fence_dev), 0, NULL);
 	if (!fence_dev_cache)
 		return -ENOMEM;
-	if (fence_epoch_cache_init()) {
-		kmem_cache_destroy(fence_dev_cache);
-		return -ENOMEM;
-	}
+	fence_release_wq = alloc_workqueue("dm-fence-release", 0, 0);
+	if (!fence_release_wq)
+		goto bad_wq;
+	if (fence_epoch_cache_init())
+		goto bad_epoch;
 	return 0;
+
+bad_epoch:
+	destroy_workqueue(fence_release_wq);
+bad_wq:
+	kmem_cache_destroy(fence_dev_cache);
+	return -ENOMEM;
 }
 
-/* After rcu_barrier(): epochs are freed by RCU callbacks. */
+/*
+ * After the last device went: a release still running has let go of the
+ * module but not returned yet (destroy_workqueue() waits).  Then after
+ * rcu_barrier(): epochs are freed by RCU callbacks.
+ */
+void fence_dev_release_exit(void)
+{
+	destroy_workqueue(fence_release_wq);
+}
+
 void fence_dev_caches_exit(void)
 {
 	fence_epoch_cache_exit();
@@ -58,6 +77,8 @@ int fence_table_bitmap_init(struct fence_bitmap *bm, struct fence_c *fc,
 		*error = "Cannot allocate dirty bitmap";
 	return r;
 }
+
+static void fence_dev_release_work(struct work_struct *work);
 
 static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 					  char **error)
@@ -104,6 +125,7 @@ static struct fence_dev *fence_dev_create(struct fence_c *fc, dev_t devt,
 	INIT_WORK(&fdev->drain_work, fence_drain_work);
 	INIT_WORK(&fdev->flush_work, fence_flush_work);
 	INIT_WORK(&fdev->submit_work, fence_submit_work);
+	INIT_WORK(&fdev->release_work, fence_dev_release_work);
 	return fdev;
 
 bad_bitmap:
@@ -119,7 +141,9 @@ bad_wq:
 /*
  * Called when the last reference goes: the last table of the device went
  * away (dm core has waited for every bio it gave us, so every epoch is
- * drained) and no control-device call still uses it.
+ * drained), no control-device call still uses it, and no closing flush
+ * runs (it holds a reference: a remove never waits for a disk that does
+ * not answer; fence_dev_put_flush()).
  */
 static void fence_dev_destroy(struct fence_dev *fdev)
 {
@@ -130,10 +154,9 @@ static void fence_dev_destroy(struct fence_dev *fdev)
 	/*
 	 * The drain work may start the flush work and the flush work may
 	 * queue the drain work again (a reopen and close during the flush
-	 * ask for another): once dying, neither queues the other, so that after a
-	 * drain that was deciding, a flush, and a drain it queued, none is
-	 * left.  A flush under way still waits for its disk, and the remove
-	 * with it (holding none of our locks).
+	 * ask for another): once dying, neither queues the other, so that
+	 * after a drain that was deciding and a drain a flush queued, none
+	 * is left.  No flush runs: it would hold a reference.
 	 */
 	spin_lock_irq(&fdev->lock);
 	fdev->dying = true;
@@ -396,4 +419,26 @@ void fence_dev_put(struct fence_dev *fdev)
 {
 	if (refcount_dec_and_test(&fdev->ref))
 		fence_dev_destroy(fdev);
+}
+
+static void fence_dev_release_work(struct work_struct *work)
+{
+	fence_dev_destroy(container_of(work, struct fence_dev, release_work));
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The closing flush's reference (fence_drain_work()), from the flush work
+ * itself.  The last one (the device was removed while its disk did not
+ * answer) cannot destroy the device here, since destroy waits for this
+ * work and its queue: a work of the module's own does it, then lets go of
+ * the module.  Otherwise the device, and with it the module, is still held
+ * by a table or a control-device call.
+ */
+void fence_dev_put_flush(struct fence_dev *fdev)
+{
+	if (refcount_dec_and_test(&fdev->ref))
+		queue_work(fence_release_wq, &fdev->release_work);
+	else
+		module_put(THIS_MODULE);
 }

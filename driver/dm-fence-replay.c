@@ -167,5 +167,11 @@ void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc)
 	/* resumed last: its table is the live one (a switch acts on it) */
 	mutex_lock(&fdev->target_mutex);
 	fdev->live_fc = fc;
+	/*
+	 * Live on the device a switch left (allow_switched_from): the
+	 * operator moved it back, and later reloads of its line may name it.
+	 */
+	if (READ_ONCE(fc->active)->dev->bdev->bd_dev == fdev->switched_from)
+		fdev->switched_from = 0;
 	mutex_unlock(&fdev->target_mutex);
 }

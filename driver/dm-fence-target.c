@@ -503,6 +503,7 @@ static void __exit dm_fence_exit(void)
 {
 	fence_ctl_exit();
 	dm_unregister_target(&fence_target);
+	fence_dev_release_exit();
 	/* epochs are freed by RCU callbacks: let them run before unload */
 	rcu_barrier();
 	fence_replay_exit();

@@ -62,7 +62,7 @@ struct fence_dev {
 	struct list_head list ____cacheline_aligned_in_smp; /* on fence_devs */
 	dev_t devt;
 	unsigned int users;		/* targets attached, under fence_devs_mutex */
-	refcount_t ref;			/* the registry's, plus control-device calls */
+	refcount_t ref;			/* the registry's, control calls', a flush's */
 	wait_queue_head_t state_wq;	/* woken on state changes and drains */
 
 	struct mutex msg_mutex;		/* serialises state changes that sleep */
@@ -123,6 +123,7 @@ struct fence_dev {
 	struct work_struct drain_work;	/* frees drained epochs, starts the flush */
 	struct work_struct flush_work;	/* the closing flush; may wait for ever */
 	struct work_struct submit_work;	/* dispatches writes reopen released */
+	struct work_struct release_work; /* destroy after the flush's last ref */
 
 	/*
 	 * The bitmap above and the length it covers.  A reload may grow them
@@ -216,6 +217,8 @@ int fence_table_bitmap_init(struct fence_bitmap *bm, struct fence_c *fc,
 			    char **error);
 struct fence_dev *fence_dev_get(dev_t devt);
 void fence_dev_put(struct fence_dev *fdev);
+void fence_dev_put_flush(struct fence_dev *fdev);
+void fence_dev_release_exit(void);
 
 /* dm-fence-dev.c: the state machine */
 int fence_dev_map_write(struct fence_c *fc, struct bio *bio,

@@ -128,9 +128,10 @@ dmsetup table vm | dmsetup reload vm
 dmsetup suspend --noflush vm
 dmsetup resume vm
 holds vm "$src" && fail "SRC still held after reloading the printed line"
-# back to SRC for the last case, as a plain reload would
+# back to SRC for the last case: a deliberate move back onto the device
+# the switch left needs the operator's allow_switched_from (test 83)
 dmsetup suspend vm
-dmsetup load vm --table "$table"
+dmsetup load vm --table "$(sed 's/ 2 generation \([0-9]*\)$/ 3 generation \1 allow_switched_from/' <<< "$table")"
 dmsetup resume vm
 expect_field vm state open
 

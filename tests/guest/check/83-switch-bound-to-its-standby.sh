@@ -49,6 +49,17 @@ dmsetup load vm --table "$line" 2>/tmp/load83 && fail "a table on the device the
 dmesg | tail -n 5 | has "Backing device was left by a switch" || fail "no reason for the refused table"
 dmsetup load vm --table "$line 1 allow_switched_from" || fail "allow_switched_from refused"
 dmsetup clear vm
+# resumed there, the move back is the operator's: its printed line (which
+# does not carry the feature) reloads again
+dmsetup load vm --table "$line 1 allow_switched_from"
+dmsetup suspend --noflush vm
+dmsetup resume vm
+expect_eq "$(dmsetup table vm | awk '{print $4}')" "$(devt_of "$src")" "backing device after the move back"
+dmsetup table vm | dmsetup load vm || fail "the printed line refused after a move back"
+dmsetup clear vm
+dmsetup load vm --table "0 $len fence $dst2 0"
+dmsetup suspend --noflush vm
+dmsetup resume vm
 # the printed line (the standby, now the backing device) reloads fine
 dmsetup table vm | dmsetup load vm
 dmsetup suspend --noflush vm
