@@ -9,7 +9,10 @@
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
-nb=$(nullb_create nb0 16 hw_queue_depth=1 submit_queues=1 irqmode=2 completion_nsec=1000000000)
+# 1 s per I/O, times GUEST_SLOWDOWN: on the kasan kernel the poll below
+# missed a read of 1 s
+nb=$(nullb_create nb0 16 hw_queue_depth=1 submit_queues=1 irqmode=2 \
+	completion_nsec=$((1000000000 * ${GUEST_SLOWDOWN:-1})))
 fence_create f0 "$nb"
 dmsetup message f0 0 close
 wait_state f0 closed 10 || fail "not closed: $(fence_status f0)"
