@@ -204,7 +204,7 @@ void fence_flush_work(struct work_struct *work)
 {
 	struct fence_dev *fdev = container_of(work, struct fence_dev, flush_work);
 	bool closed = false, again;
-	unsigned int seq;
+	u64 seq;
 	int r;
 
 	spin_lock_irq(&fdev->lock);
