@@ -71,28 +71,44 @@ static int fence_ctl_writable(void __user *uarg, const void *karg,
  * reference the lookup took.
  */
 static long fence_ctl_reply(struct fence_dev *fdev, struct dm_fence_info *info,
-			    void __user *uarg, const void *karg, size_t ksize,
-			    u32 usize, int r, u32 call_flags)
+			    u64 *diskseq, void __user *uarg, const void *karg,
+			    size_t ksize, u32 usize, int r, u32 call_flags)
 {
 	int c;
 
 	fence_dev_info(fdev, info);
 	info->call_flags = call_flags;
+	*diskseq = fdev->diskseq;
 	fence_dev_put(fdev);
 	c = fence_ctl_copy_out(uarg, karg, ksize, usize);
 	return r ? r : c;
 }
 
-/* Check the header's flags and find the device, with a reference. */
+/*
+ * Check the header's flags and find the device, with a reference.  With
+ * DM_FENCE_DISKSEQ, only the disk @diskseq: a major:minor whose device was
+ * removed and created again is another device, as good as gone.
+ */
 static int fence_ctl_lookup(const struct dm_fence_ioc_hdr *hdr, u32 known,
-			    struct fence_dev **fdev)
+			    u64 diskseq, struct fence_dev **fdev)
 {
-	if (hdr->flags & ~known)
+	bool guard = hdr->flags & DM_FENCE_DISKSEQ;
+
+	if (hdr->flags & ~(known | DM_FENCE_DISKSEQ))
+		return -EINVAL;
+	/* a struct too short to carry it has it zero */
+	if (guard != !!diskseq)
 		return -EINVAL;
 	if (hdr->dev_major > MINORMASK >> 8 || hdr->dev_minor > MINORMASK)
 		return -ENXIO;
 	*fdev = fence_dev_get(MKDEV(hdr->dev_major, hdr->dev_minor));
-	return *fdev ? 0 : -ENXIO;
+	if (!*fdev)
+		return -ENXIO;
+	if (guard && (*fdev)->diskseq != diskseq) {
+		fence_dev_put(*fdev);
+		return -ENXIO;
+	}
+	return 0;
 }
 
 /* A signal ends a wait with EINTR, not a restart: nothing was lost. */
@@ -125,12 +141,14 @@ static long fence_ctl_status(void __user *uarg, unsigned int cmd)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
+	r = fence_ctl_copy_in(&a, sizeof(a), offsetof(typeof(a), diskseq), uarg,
+			      &usize, cmd);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, 0, &fdev);
+		r = fence_ctl_lookup(&a.hdr, 0, a.diskseq, &fdev);
 	if (r)
 		return r;
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, 0, 0);
+	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
+			       usize, 0, 0);
 }
 
 static long fence_ctl_close(void __user *uarg, unsigned int cmd)
@@ -141,16 +159,17 @@ static long fence_ctl_close(void __user *uarg, unsigned int cmd)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
+	r = fence_ctl_copy_in(&a, sizeof(a), offsetof(typeof(a), diskseq), uarg,
+			      &usize, cmd);
 	if (!r)
 		r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, &fdev);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_CLOSE_FLAGS, a.diskseq, &fdev);
 	if (r)
 		return r;
 	r = fence_dev_close(fdev, a.hdr.flags & DM_FENCE_CLOSE_FAIL, false, &closed);
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r,
-			       closed ? DM_FENCE_CALL_CLOSED : 0);
+	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
+			       usize, r, closed ? DM_FENCE_CALL_CLOSED : 0);
 }
 
 static bool fence_ctl_no_stale(struct fence_dev *fdev, u64 unused)
@@ -178,13 +197,14 @@ static long fence_ctl_drain(void __user *uarg, unsigned int cmd)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
+	r = fence_ctl_copy_in(&a, sizeof(a), offsetof(typeof(a), diskseq), uarg,
+			      &usize, cmd);
 	if (!r && a.reserved)
 		r = -EINVAL;
 	if (!r)
 		r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DRAIN_FLAGS, &fdev);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DRAIN_FLAGS, a.diskseq, &fdev);
 	if (r)
 		return r;
 
@@ -196,8 +216,8 @@ static long fence_ctl_drain(void __user *uarg, unsigned int cmd)
 		r = -EIO;	/* the closing flush failed */
 	else if (!r && READ_ONCE(fdev->state) != FENCE_CLOSED)
 		r = -EBUSY;	/* reopened or fenced meanwhile */
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r,
-			       closed ? DM_FENCE_CALL_CLOSED : 0);
+	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
+			       usize, r, closed ? DM_FENCE_CALL_CLOSED : 0);
 }
 
 static long fence_ctl_reopen(void __user *uarg, unsigned int cmd)
@@ -224,9 +244,9 @@ static long fence_ctl_reopen(void __user *uarg, unsigned int cmd)
 			  (a.hdr.flags & DM_FENCE_REOPEN_FORCE)))
 		return -EINVAL;
 	/* version 2 cannot name the close; an unfence undoes a fence */
-	if (cas && (usize < sizeof(a) || unfence))
+	if (cas && (usize < DM_FENCE_REOPEN_SIZE_VER3 || unfence))
 		return -EINVAL;
-	if (named && (usize < sizeof(a) || !do_switch))
+	if (named && (usize < DM_FENCE_REOPEN_SIZE_VER3 || !do_switch))
 		return -EINVAL;
 	if ((!unfence && a.generation) || (!do_switch && a.reopens) ||
 	    (!cas && a.closes) || (!named && (a.standby_major || a.standby_minor ||
@@ -234,7 +254,7 @@ static long fence_ctl_reopen(void __user *uarg, unsigned int cmd)
 		return -EINVAL;
 	r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, &fdev);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_REOPEN_FLAGS, a.diskseq, &fdev);
 	if (r)
 		return r;
 	if (named && (a.standby_major > MINORMASK >> 8 || a.standby_minor > MINORMASK))
@@ -247,7 +267,8 @@ static long fence_ctl_reopen(void __user *uarg, unsigned int cmd)
 		r = fence_dev_open(fdev, unfence, a.generation,
 				   a.hdr.flags & DM_FENCE_REOPEN_FORCE,
 				   cas ? &a.closes : NULL);
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r, 0);
+	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
+			       usize, r, 0);
 }
 
 static long fence_ctl_fence(void __user *uarg, unsigned int cmd)
@@ -257,21 +278,23 @@ static long fence_ctl_fence(void __user *uarg, unsigned int cmd)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
+	r = fence_ctl_copy_in(&a, sizeof(a), offsetof(typeof(a), diskseq), uarg,
+			      &usize, cmd);
 	if (!r && (a.reserved || !a.generation ||
 		   a.generation > DM_FENCE_MAX_GENERATION))
 		r = -EINVAL;
 	if (!r)
 		r = fence_ctl_writable(uarg, &a, sizeof(a), usize);
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_FENCE_FLAGS, &fdev);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_FENCE_FLAGS, a.diskseq, &fdev);
 	if (r)
 		return r;
 
 	r = fence_dev_fence(fdev, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
 		r = fence_ctl_wait(fdev, fence_ctl_no_stale, 0, a.timeout_ms);
-	return fence_ctl_reply(fdev, &a.info, uarg, &a, sizeof(a), usize, r, 0);
+	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
+			       usize, r, 0);
 }
 
 /*
@@ -368,13 +391,15 @@ static long fence_ctl_get_dirty(void __user *uarg, unsigned int cmd)
 	u32 usize;
 	int r;
 
-	r = fence_ctl_copy_in(&a, sizeof(a), sizeof(a), uarg, &usize, cmd);
+	r = fence_ctl_copy_in(&a, sizeof(a), offsetof(typeof(a), diskseq), uarg,
+			      &usize, cmd);
 	if (!r && (a.reserved[0] || a.reserved[1]))
 		r = -EINVAL;
 	if (!r)
-		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DIRTY_FLAGS, &fdev);
+		r = fence_ctl_lookup(&a.hdr, DM_FENCE_DIRTY_FLAGS, a.diskseq, &fdev);
 	if (r)
 		return r;
+	a.diskseq = fdev->diskseq;
 
 	/* a reload may grow the device meanwhile, never shrink it */
 	down_read(&fdev->bitmap_sem);

@@ -466,6 +466,7 @@ void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 	c->reopens = fdev->reopens;
 	c->closes = fdev->close_seq;
 	c->close_fail = fdev->close_fail;
+	c->replay_pending = fdev->replay_pending;
 	ep = rcu_dereference_protected(fdev->live, lockdep_is_held(&fdev->lock));
 	if (ep)
 		inflight += fence_epoch_sum(ep);
@@ -521,6 +522,8 @@ void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 	info->dev_flags |= DM_FENCE_DEV_SEQ | DM_FENCE_DEV_CLOSES;
 	if (c.close_fail)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
+	if (c.replay_pending)
+		info->dev_flags |= DM_FENCE_DEV_REPLAY_PENDING;
 	mutex_lock(&fdev->target_mutex);
 	fc = list_first_entry_or_null(&fdev->targets, struct fence_c, fd_list);
 	if (fc && fc->fence_reads)

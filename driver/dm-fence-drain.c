@@ -51,7 +51,8 @@ static int fence_flush_collect(struct fence_dev *fdev, struct block_device ***bd
 		/* where its writes go: a standby gets none before a switch */
 		struct block_device *bdev = READ_ONCE(fc->active)->dev->bdev;
 
-		if (fence_bdev_listed(*bdevs, n, bdev))
+		/* a table only loaded has had no write through it */
+		if (!fc->went_live || fence_bdev_listed(*bdevs, n, bdev))
 			continue;
 		get_device(&bdev->bd_device);
 		(*bdevs)[n++] = bdev;
@@ -67,8 +68,7 @@ void fence_orphans_free(struct list_head *orphans)
 
 	list_for_each_entry_safe(o, tmp, orphans, list) {
 		list_del(&o->list);
-		put_device(&o->bdev->bd_device);
-		kfree(o);
+		fence_orphan_put(o);
 	}
 }
 

@@ -223,14 +223,20 @@ static char *fence_switched_from(struct fence_dev *fdev, struct fence_c *fc)
  * Find the state of the mapped device @devt, or create it for its first
  * table.  A later table (a reload) must agree with it on what it cannot
  * change: the generation (only 'fence' raises it) and the bitmap geometry.
+ * A new device's state (its bitmap may be a vmalloc of gigabytes) is
+ * allocated outside fence_devs_mutex, which every control-device call of
+ * every device takes; found meanwhile (another table of the same mapped
+ * device was constructed beside this one), the spare one is thrown away.
  */
-struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
+struct fence_dev *fence_dev_attach(struct fence_c *fc, struct gendisk *disk,
 				   char **error, bool *grow)
 {
-	struct fence_dev *fdev;
+	dev_t devt = disk_devt(disk);
+	struct fence_dev *fdev, *spare = NULL;
 	struct fence_c *other;
 
 	*grow = false;
+again:
 	mutex_lock(&fence_devs_mutex);
 	list_for_each_entry(fdev, &fence_devs, list) {
 		if (fdev->devt != devt)
@@ -278,9 +284,16 @@ struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
 		*grow = fc->ti->len > fdev->len;
 		goto found;
 	}
-	fdev = fence_dev_create(fc, devt, error);
-	if (IS_ERR(fdev))
-		goto out;
+	if (!spare) {
+		mutex_unlock(&fence_devs_mutex);
+		spare = fence_dev_create(fc, devt, error);
+		if (IS_ERR(spare))
+			return spare;
+		spare->diskseq = disk->diskseq;
+		goto again;
+	}
+	fdev = spare;
+	spare = NULL;
 	list_add(&fdev->list, &fence_devs);
 found:
 	fdev->users++;
@@ -289,6 +302,8 @@ found:
 	mutex_unlock(&fdev->target_mutex);
 out:
 	mutex_unlock(&fence_devs_mutex);
+	if (spare)	/* never published: nothing else knows it */
+		fence_dev_destroy(spare);
 	return fdev;
 }
 
@@ -325,19 +340,22 @@ int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc)
 }
 
 /*
- * Under target_mutex: does the table that goes leave writes on its backing
- * device that no closing flush has covered yet?  Only while the device is
- * open or closing (a closed one was flushed; a fenced one promises nothing
- * of its stale writes), only when another table stays (a reload: a removed
+ * Under target_mutex: does the table @gone leave writes on its backing
+ * device that no closing flush has covered yet?  Only if it ever went live
+ * (a table only loaded, one whose constructor failed, or one whose resume
+ * failed had no write), not while the device is closed (the closing flush
+ * covered everything, and nothing passed since), so also while fenced (the
+ * writes before the fence were never flushed: the close after an unfence
+ * must reach them), only when another table stays (a reload: a removed
  * device reports no 'closed' any more), and only once per device.
  */
-static bool fence_orphan_needed(struct fence_dev *fdev, struct block_device *bdev)
+static bool fence_orphan_needed(struct fence_dev *fdev, struct fence_c *gone,
+				struct block_device *bdev)
 {
 	struct fence_orphan *o;
 	struct fence_c *fc;
-	enum fence_state state = READ_ONCE(fdev->state);
 
-	if (state != FENCE_OPEN && state != FENCE_CLOSING)
+	if (!gone->went_live || READ_ONCE(fdev->state) == FENCE_CLOSED)
 		return false;
 	if (list_empty(&fdev->targets))
 		return false;
@@ -348,6 +366,44 @@ static bool fence_orphan_needed(struct fence_dev *fdev, struct block_device *bde
 		if (o->bdev == bdev)
 			return false;
 	return true;
+}
+
+/*
+ * Keep @bdev open for the closing flush after its table is gone.  Read-only
+ * and shared, so nothing that opens it exclusively notices; where the
+ * kernel has no way we know to open it by number, a reference.
+ */
+static void fence_orphan_get(struct fence_orphan *o, struct block_device *bdev)
+{
+	o->bdev = bdev;
+	o->opened = false;
+#if defined(FENCE_HAVE_BDEV_FILE)
+	o->file = bdev_file_open_by_dev(bdev->bd_dev, BLK_OPEN_READ, NULL, NULL);
+	if (!IS_ERR(o->file)) {
+		o->bdev = file_bdev(o->file);
+		o->opened = true;
+		return;
+	}
+#elif defined(FENCE_HAVE_BLKDEV_GET_FMODE)
+	if (!IS_ERR(blkdev_get_by_dev(bdev->bd_dev, FMODE_READ, NULL))) {
+		o->opened = true;
+		return;
+	}
+#endif
+	get_device(&bdev->bd_device);
+}
+
+void fence_orphan_put(struct fence_orphan *o)
+{
+	if (!o->opened)
+		put_device(&o->bdev->bd_device);
+	else
+#if defined(FENCE_HAVE_BDEV_FILE)
+		fput(o->file);
+#elif defined(FENCE_HAVE_BLKDEV_GET_FMODE)
+		blkdev_put(o->bdev, FMODE_READ);
+#endif
+	kfree(o);
 }
 
 void fence_dev_detach(struct fence_c *fc)
@@ -363,11 +419,10 @@ void fence_dev_detach(struct fence_c *fc)
 	list_del(&fc->fd_list);
 	if (fdev->live_fc == fc)
 		fdev->live_fc = NULL;
-	if (fence_orphan_needed(fdev, bdev)) {
+	if (fence_orphan_needed(fdev, fc, bdev)) {
 		o = kmalloc(sizeof(*o), GFP_KERNEL);
 		if (o) {
-			get_device(&bdev->bd_device);
-			o->bdev = bdev;
+			fence_orphan_get(o, bdev);
 			list_add_tail(&o->list, &fdev->orphans);
 		} else {
 			flush_now = true;

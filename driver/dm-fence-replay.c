@@ -167,6 +167,7 @@ void fence_dev_resume(struct fence_dev *fdev, struct fence_c *fc)
 	/* resumed last: its table is the live one (a switch acts on it) */
 	mutex_lock(&fdev->target_mutex);
 	fdev->live_fc = fc;
+	fc->went_live = true;
 	/*
 	 * Live on the device a switch left (allow_switched_from): the
 	 * operator moved it back, and later reloads of its line may name it.

@@ -260,7 +260,7 @@ static int fence_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			goto bad;
 	}
 
-	fdev = fence_dev_attach(fc, disk_devt(dm_disk(md)), &ti->error, &grow);
+	fdev = fence_dev_attach(fc, dm_disk(md), &ti->error, &grow);
 	if (IS_ERR(fdev)) {
 		r = PTR_ERR(fdev);
 		goto bad;
@@ -451,7 +451,7 @@ static int fence_iterate_devices(struct dm_target *ti,
 
 static struct target_type fence_target = {
 	.name = "fence",
-	.version = {1, 4, 0},
+	.version = {1, 5, 0},
 	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO |
 		    DM_TARGET_PASSES_INTEGRITY,
 	.module = THIS_MODULE,

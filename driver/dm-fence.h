@@ -61,6 +61,7 @@ struct fence_dev {
 
 	struct list_head list ____cacheline_aligned_in_smp; /* on fence_devs */
 	dev_t devt;
+	u64 diskseq;			/* the mapped device's disk; constant */
 	unsigned int users;		/* targets attached, under fence_devs_mutex */
 	refcount_t ref;			/* the registry's, control calls', a flush's */
 	wait_queue_head_t state_wq;	/* woken on state changes and drains */
@@ -136,15 +137,21 @@ struct fence_dev {
 };
 
 /*
- * A backing device that a table no longer in use wrote to while the device
- * was open or closing: the closing flush must still reach it, or 'closed'
- * would claim writes durable that sit in its volatile cache.  Holds a
- * reference to the block device (not an open), dropped once a closing
- * flush succeeded.
+ * A backing device that a table no longer in use wrote to since the last
+ * closing flush (it was live while the device was open, closing or fenced):
+ * the closing flush must still reach it, or 'closed' would claim writes
+ * durable that sit in its volatile cache.  Holds the block device open
+ * (read-only, not exclusive: a loop device with autoclear stays attached),
+ * or on kernels without a way we know to open it by number, a reference
+ * to it; let go once a closing flush succeeded (fence_orphan_put()).
  */
 struct fence_orphan {
 	struct list_head list;
 	struct block_device *bdev;
+#ifdef FENCE_HAVE_BDEV_FILE
+	struct file *file;
+#endif
+	bool opened;
 };
 
 /* A device a table can write to, and where the target starts on it. */
@@ -178,6 +185,11 @@ struct fence_c {
 	bool start_fenced;
 	bool fence_reads;
 	bool allow_switched_from;	/* may name the device a switch left */
+	/*
+	 * Resumed once: dm core has mapped writes through it (it never does
+	 * through a table only loaded).  Under fdev->target_mutex.
+	 */
+	bool went_live;
 };
 
 /* Per-bio data: what a write carries from map() to end_io(). */
@@ -201,6 +213,7 @@ struct fence_counts {
 	u64 clears;
 	u64 closes;
 	bool close_fail;
+	bool replay_pending;	/* unfence waits for a resume's marker */
 	u64 dirty;
 	u64 regions;
 	sector_t len;
@@ -209,7 +222,7 @@ struct fence_counts {
 /* dm-fence-registry.c: finding, creating and destroying a fence_dev */
 int fence_dev_caches_init(void);
 void fence_dev_caches_exit(void);
-struct fence_dev *fence_dev_attach(struct fence_c *fc, dev_t devt,
+struct fence_dev *fence_dev_attach(struct fence_c *fc, struct gendisk *disk,
 				   char **error, bool *grow);
 void fence_dev_detach(struct fence_c *fc);
 int fence_dev_grow(struct fence_dev *fdev, struct fence_c *fc);
@@ -265,6 +278,7 @@ void fence_drain_work(struct work_struct *work);
 void fence_flush_work(struct work_struct *work);
 void fence_submit_work(struct work_struct *work);
 void fence_orphans_free(struct list_head *orphans);
+void fence_orphan_put(struct fence_orphan *o);
 void fence_raise_event(struct fence_dev *fdev);
 
 /* dm-fence-switch.c */

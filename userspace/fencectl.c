@@ -133,6 +133,9 @@ static struct json_object *info_json(const struct fence_device *dev,
 	snprintf(devt, sizeof(devt), "%u:%u", dev->major, dev->minor);
 	json_object_object_add(o, "device", json_object_new_string(dev->name));
 	json_object_object_add(o, "devt", json_object_new_string(devt));
+	/* the disk the calls are bound to (kernels since 1.5; 0 before) */
+	if (dev->diskseq)
+		json_object_object_add(o, "diskseq", json_object_new_uint64(dev->diskseq));
 	json_object_object_add(o, "state", json_object_new_string(fence_state_name(i->state)));
 #define ADD(field) json_object_object_add(o, #field, json_object_new_uint64(i->field))
 	ADD(generation);
@@ -157,6 +160,9 @@ static struct json_object *info_json(const struct fence_device *dev,
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_FENCE_READS));
 	json_object_object_add(o, "close_fail",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_CLOSE_FAIL));
+	/* unfence waits for the writes dm core parked across a suspend */
+	json_object_object_add(o, "replay_pending",
+			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_REPLAY_PENDING));
 	/* a copy --switch's destination, loaded and not switched to yet */
 	json_object_object_add(o, "standby",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_STANDBY));
@@ -635,6 +641,11 @@ int main(int argc, char **argv)
 			json_object_object_add(j, "message", json_object_new_string(strerror(-r)));
 			json_object_object_add(j, "exit", json_object_new_int(c));
 			print_json(j);
+		} else if (r == -ENXIO) {
+			/* the calls name the disk resolved at the start */
+			fprintf(stderr, "fencectl: %s: copy: the device went away (removed, "
+				"or removed and created again: another disk now); nothing "
+				"done to it since\n", dev.name);
 		} else if (r && r != -ECANCELED && r != -ESTALE) {
 			fprintf(stderr, "fencectl: %s: copy: %s\n", dev.name, strerror(-r));
 		}

@@ -128,6 +128,8 @@ static int has_cap_sys_admin(void)
 	return caps >> 21 & 1;	/* CAP_SYS_ADMIN */
 }
 
+static void fence_learn_diskseq(struct fence_device *dev);
+
 int fence_resolve(const char *spec, struct fence_device *dev)
 {
 	struct dm_task *dmt;
@@ -165,8 +167,10 @@ int fence_resolve(const char *spec, struct fence_device *dev)
 		goto out;
 	dev->major = info.major;
 	dev->minor = info.minor;
+	dev->diskseq = 0;
 	snprintf(dev->name, sizeof(dev->name), "%s", dm_task_get_name(dmt));
 	r = FENCE_RESOLVED;
+	fence_learn_diskseq(dev);
 out:
 	dm_task_destroy(dmt);
 	return r;
@@ -201,12 +205,14 @@ static int fence_ioctl(unsigned long cmd, void *arg)
 	return r;
 }
 
+/* every call is bound to the disk fence_resolve() found (since 1.5) */
 #define HDR(s, dev, f) do {						\
 	memset(&(s), 0, sizeof(s));					\
 	(s).hdr.size = sizeof(s);					\
-	(s).hdr.flags = (f);						\
+	(s).hdr.flags = (f) | ((dev)->diskseq ? DM_FENCE_DISKSEQ : 0);	\
 	(s).hdr.dev_major = (dev)->major;				\
 	(s).hdr.dev_minor = (dev)->minor;				\
+	(s).diskseq = (dev)->diskseq;					\
 } while (0)
 
 int fence_status(const struct fence_device *dev, struct dm_fence_info *info)
@@ -218,6 +224,19 @@ int fence_status(const struct fence_device *dev, struct dm_fence_info *info)
 	r = fence_ioctl(DM_FENCE_IOC_STATUS, &s);
 	*info = s.info;
 	return r;
+}
+
+/*
+ * The disk the major:minor is now: a kernel before 1.5 leaves the field
+ * zero (and the calls then go unguarded, as before).
+ */
+static void fence_learn_diskseq(struct fence_device *dev)
+{
+	struct dm_fence_status s;
+
+	HDR(s, dev, 0);
+	if (!fence_ioctl(DM_FENCE_IOC_STATUS, &s))
+		dev->diskseq = s.diskseq;
 }
 
 int fence_close(const struct fence_device *dev, int fail, struct dm_fence_info *info)

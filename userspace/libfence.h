@@ -15,6 +15,13 @@
 struct fence_device {
 	uint32_t major;
 	uint32_t minor;
+	/*
+	 * The disk's sequence number when fence_resolve() found it (0 from
+	 * kernels before 1.5): every call passes it, so that a device removed
+	 * and created again under the same major:minor answers ENXIO instead
+	 * of being acted on.
+	 */
+	uint64_t diskseq;
 	char name[128];		/* the device-mapper name */
 };
 

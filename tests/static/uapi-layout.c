@@ -40,11 +40,13 @@ AT(dm_fence_info, closes, 112);
 AT(dm_fence_info, call_flags, 120);
 AT(dm_fence_info, reserved, 124);
 
-SIZE(dm_fence_status, 144);
+SIZE(dm_fence_status, 152);
 AT(dm_fence_status, info, 16);
-SIZE(dm_fence_close, 144);
+AT(dm_fence_status, diskseq, 144);
+SIZE(dm_fence_close, 152);
 AT(dm_fence_close, info, 16);
-SIZE(dm_fence_reopen, 184);
+AT(dm_fence_close, diskseq, 144);
+SIZE(dm_fence_reopen, 192);
 AT(dm_fence_reopen, info, 16);
 AT(dm_fence_reopen, generation, 144);
 AT(dm_fence_reopen, reopens, 152);
@@ -52,6 +54,9 @@ AT(dm_fence_reopen, closes, 160);
 AT(dm_fence_reopen, standby_major, 168);
 AT(dm_fence_reopen, standby_minor, 172);
 AT(dm_fence_reopen, standby_start, 176);
+AT(dm_fence_reopen, diskseq, 184);
+_Static_assert(DM_FENCE_REOPEN_SIZE_VER3 == offsetof(struct dm_fence_reopen, diskseq),
+	       "version 3 of dm_fence_reopen ends before diskseq");
 _Static_assert(DM_FENCE_REOPEN_SIZE_VER2 == offsetof(struct dm_fence_reopen, closes),
 	       "version 2 of dm_fence_reopen ends before closes");
 _Static_assert(DM_FENCE_REOPEN_SIZE_VER1 == offsetof(struct dm_fence_reopen, reopens),
@@ -59,24 +64,27 @@ _Static_assert(DM_FENCE_REOPEN_SIZE_VER1 == offsetof(struct dm_fence_reopen, reo
 _Static_assert(DM_FENCE_REOPEN_SIZE_VER0 == offsetof(struct dm_fence_reopen, generation),
 	       "version 0 of dm_fence_reopen ends before generation");
 
-SIZE(dm_fence_drain, 152);
+SIZE(dm_fence_drain, 160);
 AT(dm_fence_drain, timeout_ms, 16);
 AT(dm_fence_drain, reserved, 20);
 AT(dm_fence_drain, info, 24);
+AT(dm_fence_drain, diskseq, 152);
 
-SIZE(dm_fence_fence, 160);
+SIZE(dm_fence_fence, 168);
 AT(dm_fence_fence, timeout_ms, 16);
 AT(dm_fence_fence, reserved, 20);
 AT(dm_fence_fence, generation, 24);
 AT(dm_fence_fence, info, 32);
+AT(dm_fence_fence, diskseq, 160);
 
-SIZE(dm_fence_get_dirty, 72);
+SIZE(dm_fence_get_dirty, 80);
 AT(dm_fence_get_dirty, start, 16);
 AT(dm_fence_get_dirty, count, 24);
 AT(dm_fence_get_dirty, bitmap_ptr, 32);
 AT(dm_fence_get_dirty, bitmap_size, 40);
 AT(dm_fence_get_dirty, dirty, 48);
 AT(dm_fence_get_dirty, reserved, 56);
+AT(dm_fence_get_dirty, diskseq, 72);
 
 int main(void)
 {

@@ -18,6 +18,16 @@
  *
  * Every call names the device-mapper device by its major:minor.  A device
  * that exists but is not a fence target, or does not exist, gets ENXIO.
+ * A major:minor is reused when a device is removed and another created:
+ * since 1.5 every struct ends with @diskseq, the disk sequence number of
+ * the mapped device the call acted on (out; as in /sys/block/dm-N/diskseq,
+ * unique per disk since boot).  With DM_FENCE_DISKSEQ in hdr.flags it is
+ * also in: the call acts only on that disk, ENXIO if the major:minor is
+ * another one now (removed and created again), as if it were gone.  A
+ * tool reads it once (STATUS) and passes it to every later call about the
+ * same device.  Without the flag @diskseq is zero in (EINVAL otherwise);
+ * kernels before 1.5 refuse the flag (EINVAL) or, with a nonzero
+ * @diskseq, the larger struct (E2BIG), and leave the field zero.
  * Every call needs CAP_SYS_ADMIN (EPERM otherwise).
  */
 #ifndef _UAPI_LINUX_DM_FENCE_H
@@ -31,9 +41,9 @@
 /*
  * minor 1: unfence, REOPEN v1; 2: reopens, clears; 3: switch, REOPEN v2;
  * 4: closes, call_flags, REOPEN v3 (a compare-and-swap on closes, SWITCH
- *    naming its standby)
+ *    naming its standby); 5: diskseq at the end of every struct
  */
-#define DM_FENCE_VERSION_MINOR		4
+#define DM_FENCE_VERSION_MINOR		5
 
 /* Table line limits (512-byte sectors). */
 #define DM_FENCE_MIN_REGION_SIZE	8
@@ -96,6 +106,13 @@ struct dm_fence_info {
 #define DM_FENCE_DEV_SEQ		_BITUL(2)	/* reopens, clears filled */
 #define DM_FENCE_DEV_STANDBY		_BITUL(3)	/* a standby not switched to */
 #define DM_FENCE_DEV_CLOSES		_BITUL(4)	/* closes filled (since 1.4) */
+/*
+ * Since 1.5: writes dm core parked across a suspend may predate the last
+ * fence and have not been mapped again yet; unfence is refused (EBUSY)
+ * until the next resume has passed them (the status line ends with
+ * "replay_pending" too).
+ */
+#define DM_FENCE_DEV_REPLAY_PENDING	_BITUL(5)
 
 /*
  * call_flags (since 1.4; zero before): DM_FENCE_CALL_CLOSED, this CLOSE or
@@ -104,6 +121,12 @@ struct dm_fence_info {
  * someone else's close, which the caller must not undo.
  */
 #define DM_FENCE_CALL_CLOSED		_BITUL(0)
+
+/*
+ * In hdr.flags of every call (since 1.5): act only on the disk whose
+ * sequence number is @diskseq (ENXIO otherwise).
+ */
+#define DM_FENCE_DISKSEQ		_BITUL(31)
 
 /* The head of every ioctl struct. */
 struct dm_fence_ioc_hdr {
@@ -117,6 +140,7 @@ struct dm_fence_ioc_hdr {
 struct dm_fence_status {
 	struct dm_fence_ioc_hdr hdr;
 	struct dm_fence_info info;	/* out */
+	__u64 diskseq;			/* in/out, since 1.5 */
 };
 
 /* DM_FENCE_IOC_CLOSE */
@@ -126,6 +150,7 @@ struct dm_fence_status {
 struct dm_fence_close {
 	struct dm_fence_ioc_hdr hdr;
 	struct dm_fence_info info;	/* out */
+	__u64 diskseq;			/* in/out, since 1.5 */
 };
 
 /*
@@ -141,6 +166,7 @@ struct dm_fence_drain {
 	__u32 timeout_ms;
 	__u32 reserved;			/* zero */
 	struct dm_fence_info info;	/* out */
+	__u64 diskseq;			/* in/out, since 1.5 */
 };
 
 /*
@@ -181,7 +207,8 @@ struct dm_fence_drain {
  * kernels before 1.3 the SWITCH flag (EINVAL) and a nonzero @reopens
  * (E2BIG), kernels before 1.4 the CLOSES and STANDBY flags (EINVAL) and
  * nonzero fields after @reopens (E2BIG); version 2 (..._VER2) ends at
- * @reopens and cannot carry CLOSES or STANDBY (EINVAL).  @generation is
+ * @reopens and cannot carry CLOSES or STANDBY (EINVAL); version 3
+ * (..._VER3, before 1.5) ends at @standby_start.  @generation is
  * zero without UNFENCE, @reopens without SWITCH, @closes without CLOSES,
  * the standby fields without STANDBY (EINVAL otherwise).
  */
@@ -203,11 +230,13 @@ struct dm_fence_reopen {
 	__u32 standby_major;		/* in, with STANDBY; since 1.4 */
 	__u32 standby_minor;
 	__u64 standby_start;		/* sectors */
+	__u64 diskseq;			/* in/out, since 1.5 */
 };
 
 #define DM_FENCE_REOPEN_SIZE_VER0	144
 #define DM_FENCE_REOPEN_SIZE_VER1	152
 #define DM_FENCE_REOPEN_SIZE_VER2	160
+#define DM_FENCE_REOPEN_SIZE_VER3	184
 
 /*
  * DM_FENCE_IOC_FENCE: raise the generation to @generation (EINVAL unless
@@ -224,6 +253,7 @@ struct dm_fence_fence {
 	__u32 reserved;			/* zero */
 	__u64 generation;
 	struct dm_fence_info info;	/* out */
+	__u64 diskseq;			/* in/out, since 1.5 */
 };
 
 /*
@@ -248,6 +278,7 @@ struct dm_fence_get_dirty {
 	__u64 bitmap_size;		/* bytes */
 	__u64 dirty;			/* out */
 	__u64 reserved[2];		/* zero */
+	__u64 diskseq;			/* in/out, since 1.5 */
 };
 
 #define DM_FENCE_IOC_MAGIC		0xDF

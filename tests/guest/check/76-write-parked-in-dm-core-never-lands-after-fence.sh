@@ -7,7 +7,9 @@
 # the device is suspended, and unfence after resume until every write dm
 # core parked has been mapped again (and, fenced, failed): host B's data
 # stays.  Issue 32, item 1 (on e1e61b5 unfence was accepted while
-# suspended; with that refusal alone, the second case's A landed).
+# suspended; with that refusal alone, the second case's A landed).  While
+# unfence waits for the parked writes, the status line ends with
+# replay_pending (since 1.5).
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
@@ -70,7 +72,16 @@ dmsetup message f1 0 fence 2
 dd if=/tmp/b of="$dev" bs=4k count=1 seek=3 oflag=direct status=none
 timeout 20 dmsetup resume f1 || fail "resume"
 t0=$SECONDS
+# why unfence is refused with nothing stale below: said in the status line
+# and STATUS while the parked writes wait behind the reads (about 2 s)
+fence_status f1 | has ' replay_pending$' ||
+	fail "status does not say replay_pending right after resume: $(fence_status f1)"
+expect_eq "$(fencectl --json status f1 | json_field replay_pending)" True \
+	"STATUS replay_pending right after resume"
 wait_until 30 unfenced f1 2 || fail "unfence never accepted after resume: $(fence_status f1)"
+fence_status f1 | has replay_pending && fail "replay_pending after the unfence: $(fence_status f1)"
+expect_eq "$(fencectl --json status f1 | json_field replay_pending)" False \
+	"STATUS replay_pending after the unfence"
 log "unfence accepted $((SECONDS - t0)) s after resume"
 expect_wait "$w" 1 "the write of A, issued while suspended, before the fence"
 for p in "${pids[@]}"; do

@@ -5,10 +5,14 @@
  *
  * usage: ioctl_refusals FENCE_MAJ:MIN OTHER_DM_MAJ:MIN   (as root)
  *        ioctl_refusals --unprivileged FENCE_MAJ:MIN     (without CAP_SYS_ADMIN)
+ *        ioctl_refusals --diskseq FENCE_MAJ:MIN OLD_SEQ SEQ
+ *            (the device was removed and created again: OLD_SEQ was the
+ *            removed one's diskseq, SEQ is the device's now)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +62,47 @@ static void expect(const char *what, unsigned long cmd, void *arg, int want)
 /* a command number of @size bytes, as a binary built with that struct has */
 #define CMD(nr, size) _IOC(_IOC_READ | _IOC_WRITE, DM_FENCE_IOC_MAGIC, (nr), (size))
 
+/* every call bound to a disk that is gone: ENXIO, nothing changed */
+static void diskseq(uint64_t old, uint64_t now)
+{
+	const uint32_t g = DM_FENCE_DISKSEQ;
+	uint64_t b[64];
+
+	{ struct dm_fence_status s = { .hdr = HDR(s, g), .diskseq = old };
+	  expect("STATUS of a replaced disk", DM_FENCE_IOC_STATUS, &s, ENXIO); }
+	{ struct dm_fence_close s = { .hdr = HDR(s, g), .diskseq = old };
+	  expect("CLOSE of a replaced disk", DM_FENCE_IOC_CLOSE, &s, ENXIO); }
+	{ struct dm_fence_drain s = { .hdr = HDR(s, g), .timeout_ms = 1, .diskseq = old };
+	  expect("DRAIN of a replaced disk", DM_FENCE_IOC_DRAIN, &s, ENXIO); }
+	{ struct dm_fence_reopen s = { .hdr = HDR(s, g), .diskseq = old };
+	  expect("REOPEN of a replaced disk", DM_FENCE_IOC_REOPEN, &s, ENXIO); }
+	{ struct dm_fence_fence s = { .hdr = HDR(s, g), .generation = 1000, .diskseq = old };
+	  expect("FENCE of a replaced disk", DM_FENCE_IOC_FENCE, &s, ENXIO); }
+	{ struct dm_fence_get_dirty s = { .hdr = HDR(s, g | DM_FENCE_DIRTY_CLEAR), .count = 1,
+		  .bitmap_ptr = (uintptr_t)b, .bitmap_size = sizeof(b), .diskseq = old };
+	  expect("GET_DIRTY clear of a replaced disk", DM_FENCE_IOC_GET_DIRTY, &s, ENXIO); }
+	{ struct dm_fence_status s = { .hdr = HDR(s, g) };
+	  expect("DISKSEQ without a diskseq", DM_FENCE_IOC_STATUS, &s, EINVAL); }
+	{ struct dm_fence_close s = { .hdr = HDR(s, 0), .diskseq = now };
+	  expect("a diskseq without DISKSEQ", DM_FENCE_IOC_CLOSE, &s, EINVAL); }
+	/* a binary built before 1.5: its struct ends before diskseq */
+	{ struct dm_fence_status s = { .hdr = HDR(s, 0) };
+	  s.hdr.size = offsetof(struct dm_fence_status, diskseq);
+	  expect("STATUS of a binary before 1.5",
+		 CMD(0x00, offsetof(struct dm_fence_status, diskseq)), &s, 0);
+	  s.hdr.flags = g;
+	  expect("DISKSEQ in a struct before 1.5",
+		 CMD(0x00, offsetof(struct dm_fence_status, diskseq)), &s, EINVAL); }
+	{ struct dm_fence_status s = { .hdr = HDR(s, g), .diskseq = now };
+
+	  expect("STATUS of the disk there now", DM_FENCE_IOC_STATUS, &s, 0);
+	  if (s.diskseq != now) {
+		printf("FAIL STATUS answered diskseq %llu, want %llu\n",
+		       (unsigned long long)s.diskseq, (unsigned long long)now);
+		failures++;
+	  } }
+}
+
 static void unprivileged(void)
 {
 	struct dm_fence_status s = { .hdr = HDR(s, 0) };
@@ -79,6 +124,20 @@ int main(int argc, char **argv)
 	uint64_t *bits;
 	char *page;
 
+	if (argc == 5 && !strcmp(argv[1], "--diskseq")) {
+		unsigned long long old, now;
+
+		if (sscanf(argv[2], "%u:%u", &fmaj, &fmin) != 2 ||
+		    sscanf(argv[3], "%llu", &old) != 1 || sscanf(argv[4], "%llu", &now) != 1)
+			return 2;
+		ctl = open("/dev/dm-fence", O_RDWR);
+		if (ctl < 0) {
+			perror("/dev/dm-fence");
+			return 2;
+		}
+		diskseq(old, now);
+		return failures ? 1 : 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--unprivileged")) {
 		sscanf(argv[2], "%u:%u", &fmaj, &fmin);
 		ctl = open("/dev/dm-fence", O_RDWR);
@@ -106,7 +165,7 @@ int main(int argc, char **argv)
 	  expect("STATUS unknown flag", DM_FENCE_IOC_STATUS, &s, EINVAL); }
 	{ struct dm_fence_close s = { .hdr = HDR(s, 2) };
 	  expect("CLOSE unknown flag", DM_FENCE_IOC_CLOSE, &s, EINVAL); }
-	{ struct dm_fence_drain s = { .hdr = HDR(s, 0x80000000u), .timeout_ms = 1 };
+	{ struct dm_fence_drain s = { .hdr = HDR(s, 0x40000000u), .timeout_ms = 1 };
 	  expect("DRAIN unknown flag", DM_FENCE_IOC_DRAIN, &s, EINVAL); }
 	{ struct dm_fence_reopen s = { .hdr = HDR(s, 0x10) };
 	  expect("REOPEN unknown flag", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
@@ -130,8 +189,9 @@ int main(int argc, char **argv)
 	{ struct dm_fence_status s = { .hdr = HDR(s, 0) };
 	  s.hdr.size = 0;
 	  expect("size 0", DM_FENCE_IOC_STATUS, &s, EINVAL);
-	  s.hdr.size = sizeof(s) - 8;
-	  expect("size one field short", DM_FENCE_IOC_STATUS, &s, EINVAL);
+	  s.hdr.size = offsetof(struct dm_fence_status, diskseq) - 8;
+	  expect("size one field short of the first version",
+		 CMD(0x00, offsetof(struct dm_fence_status, diskseq) - 8), &s, EINVAL);
 	  s.hdr.size = 1 << 20;
 	  expect("size 1 MiB", DM_FENCE_IOC_STATUS, &s, E2BIG);
 	  s.hdr.size = sizeof(s) + 8;
