@@ -466,7 +466,8 @@ void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 	c->reopens = fdev->reopens;
 	c->closes = fdev->close_seq;
 	c->close_fail = fdev->close_fail;
-	c->replay_pending = fdev->replay_pending;
+	/* it refuses only an unfence: said only while fenced */
+	c->replay_pending = fdev->replay_pending && fdev->state == FENCE_FENCED;
 	ep = rcu_dereference_protected(fdev->live, lockdep_is_held(&fdev->lock));
 	if (ep)
 		inflight += fence_epoch_sum(ep);

@@ -33,10 +33,11 @@ void fence_status(struct dm_target *ti, status_type_t type,
 		       c.held, c.stale_inflight, c.late_completions,
 		       c.failed_writes, c.dirty, c.regions, c.flush_errors);
 		/*
-		 * Writes dm core parked across a suspend may be older than
-		 * the generation: unfence is refused until they were mapped
-		 * again (dm-fence-replay.c).  Said, so that an admin whose
-		 * unfence is refused with nothing stale below sees why.
+		 * Fenced, and writes dm core parked across a suspend may be
+		 * older than the generation: unfence is refused until they
+		 * were mapped again (dm-fence-replay.c).  Said, so that an
+		 * admin whose unfence is refused with nothing stale below
+		 * sees why.
 		 */
 		if (c.replay_pending)
 			DMEMIT(" replay_pending");

@@ -107,10 +107,10 @@ struct dm_fence_info {
 #define DM_FENCE_DEV_STANDBY		_BITUL(3)	/* a standby not switched to */
 #define DM_FENCE_DEV_CLOSES		_BITUL(4)	/* closes filled (since 1.4) */
 /*
- * Since 1.5: writes dm core parked across a suspend may predate the last
- * fence and have not been mapped again yet; unfence is refused (EBUSY)
- * until the next resume has passed them (the status line ends with
- * "replay_pending" too).
+ * Since 1.5, only while fenced: writes dm core parked across a suspend
+ * may predate the last fence and have not been mapped again yet; unfence
+ * is refused (EBUSY) until the next resume has passed them (the status
+ * line ends with "replay_pending" too).
  */
 #define DM_FENCE_DEV_REPLAY_PENDING	_BITUL(5)
 
