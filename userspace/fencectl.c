@@ -383,7 +383,7 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 {
 	struct fencetab_entry *v = NULL;
 	size_t count = 0;
-	int r, worst = EXIT_OK, found = 0, create = !strcmp(cmd, "create");
+	int r, lock, worst = EXIT_OK, found = 0, create = !strcmp(cmd, "create");
 	unsigned int bad = 0;
 	char line[512];
 
@@ -399,8 +399,18 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 			continue;
 		found++;
 		line[0] = '\0';
-		r = create ? fencetab_create(&v[i], line, sizeof(line)) : fencetab_remove(v[i].name);
-		what = r == -EACCES ? "permission denied (device-mapper needs CAP_SYS_ADMIN)" :
+		/* not while a copy (or another create/remove) works on it */
+		lock = fence_lock_device(v[i].name);
+		if (lock != -EBUSY)
+			r = create ? fencetab_create(&v[i], line, sizeof(line)) :
+				     fencetab_remove(v[i].name);
+		else
+			r = lock;
+		if (lock >= 0)
+			close(lock);
+		what = r == -EBUSY && lock == -EBUSY ?
+			"busy: a copy, create or remove of it runs (left as it is)" :
+		       r == -EACCES ? "permission denied (device-mapper needs CAP_SYS_ADMIN)" :
 		       r == -ENODEV ? "device-mapper is not in the kernel (modprobe dm-mod)" :
 		       r == -EMEDIUMTYPE ? "exists and is not a fence device: left as it is" :
 		       r == -EXDEV ? "exists on another backing device: left as it is" :
@@ -470,7 +480,7 @@ int main(int argc, char **argv)
 	struct dm_fence_info info, before;
 	const char *cmd, *allowed;
 	uint64_t gen = 0;
-	int c, r, nargs, changes;
+	int c, r, lock, nargs, changes;
 
 	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -627,7 +637,15 @@ int main(int argc, char **argv)
 		return cmd_dirty(&dev, &o);
 	else if (!strcmp(cmd, "copy")) {
 		co.json = json_output;
-		r = fence_copy(&dev, argv[optind + 1], &co, &interrupted);
+		/* one copy per device: a second would replace the first's standby */
+		lock = fence_lock_device(dev.name);
+		if (lock == -EBUSY)
+			return report_error(dev.name, "copy", EBUSY,
+					    "another copy, create or remove of it runs: not started",
+					    EXIT_REFUSED);
+		r = lock < 0 ? lock : fence_copy(&dev, argv[optind + 1], &co, &interrupted);
+		if (lock >= 0)
+			close(lock);
 		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED : exit_for(r);
 		if (r && r != -ESTALE && json_output) {
 			/*

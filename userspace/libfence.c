@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -337,6 +338,30 @@ int fence_get_dirty(const struct fence_device *dev, uint64_t start, uint64_t cou
 	if (!r && dirty)
 		*dirty = s.dirty;
 	return r;
+}
+
+#define FENCE_LOCK_DIR "/run/lock/dm-fence"
+
+int fence_lock_device(const char *name)
+{
+	char path[sizeof(FENCE_LOCK_DIR) + 160];
+	int fd;
+
+	if (!*name || strchr(name, '/') || strlen(name) > 127)
+		return -EINVAL;
+	if (mkdir(FENCE_LOCK_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), FENCE_LOCK_DIR "/%s", name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(fd);
+		return e == EWOULDBLOCK ? -EBUSY : -e;
+	}
+	return fd;
 }
 
 static int event_task(const struct fence_device *dev, int type, uint32_t *event_nr)

@@ -95,6 +95,14 @@ int fence_get_dirty(const struct fence_device *dev, uint64_t start,
 		    uint64_t count, uint64_t *bitmap, int clear,
 		    uint64_t *dirty);
 
+/*
+ * The per-device lock of the tools that change which disk a device is or
+ * runs on (copy, create, remove): an flock on /run/lock/dm-fence/NAME,
+ * never waited for.  Returns the fd to keep (closed at exit lets go), or
+ * -EBUSY when another holds it, or -errno.
+ */
+int fence_lock_device(const char *name);
+
 /* Block until the device's dm event counter passes *event_nr; updates it. */
 int fence_wait_event(const struct fence_device *dev, uint32_t *event_nr);
 int fence_event_nr(const struct fence_device *dev, uint32_t *event_nr);
