@@ -349,6 +349,9 @@ int fence_lock_device(const char *name)
 
 	if (!*name || strchr(name, '/') || strlen(name) > 127)
 		return -EINVAL;
+	/* a host not booted by systemd may have no /run/lock yet */
+	if (mkdir(FENCE_LOCK_DIR, 0700) && errno == ENOENT)
+		(void)(mkdir("/run/lock", 01777) || chmod("/run/lock", 01777));
 	if (mkdir(FENCE_LOCK_DIR, 0700) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), FENCE_LOCK_DIR "/%s", name);
