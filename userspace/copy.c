@@ -510,6 +510,18 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	r = fence_status(src, &info);
 	if (r)
 		return r;
+	/*
+	 * Someone else's close (a migration's destination, a device created
+	 * closed at boot, the hook's release) or fence: not the copy's to
+	 * take, nor its bitmap to clear, unless the caller says so; and
+	 * even then never the copy's to reopen or switch.
+	 */
+	if (info.state != DM_FENCE_STATE_OPEN && !o->allow_closed) {
+		fprintf(stderr, "fencectl: copy: %s: %s by someone else: not started "
+			"(--allow-closed copies it and leaves it %s)\n", src->name,
+			fence_state_name(info.state), fence_state_name(info.state));
+		return -EBUSY;
+	}
 	c.bytes = info.length * 512;
 	c.region = info.region_size * 512;
 	c.regions = info.regions;

@@ -16,6 +16,7 @@ struct copy_opts {
 	int reopen;			/* reopen SRC at the end instead of leaving it closed */
 	int do_switch;			/* reload the device onto DST and reopen it there */
 	int sparse;			/* deallocate DST where SRC reads as zeros */
+	int allow_closed;		/* copy a source someone else closed or fenced */
 	int max_rounds;			/* pre-copy rounds at most */
 	uint64_t threshold;		/* stop pre-copy at this many dirty regions */
 	uint32_t drain_timeout_ms;	/* 0: wait for the drain as long as it takes */

@@ -64,6 +64,7 @@ static const char usage_text[] =
 	"  watch DEV [--until STATE]         print each state change (dm events)\n"
 	"  copy DEV DST [--threshold N] [--max-rounds N] [--drain-timeout MS]\n"
 	"       [--rate MIB/S] [--verify] [--sparse] [--reopen | --switch]\n"
+	"       [--allow-closed]\n"
 	"                                    live-copy DEV onto block device DST\n"
 	"                                    (--switch: and run DEV on DST)\n"
 	"  create [NAME...]                  create fencetab's devices (all, or NAME),\n"
@@ -471,6 +472,7 @@ int main(int argc, char **argv)
 		{ "reopen", no_argument, NULL, 'O' },
 		{ "switch", no_argument, NULL, 'S' },
 		{ "sparse", no_argument, NULL, 'P' },
+		{ "allow-closed", no_argument, NULL, 'L' },
 		{ "closes", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -519,7 +521,7 @@ int main(int argc, char **argv)
 	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
 		  !strcmp(cmd, "unfence") ? "FA" : !strcmp(cmd, "fence") ? "wt" :
 		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
-		  !strcmp(cmd, "copy") ? "TMDRVOSP" : !strcmp(cmd, "reopen") ? "C" : "";
+		  !strcmp(cmd, "copy") ? "TMDRVOSPL" : !strcmp(cmd, "reopen") ? "C" : "";
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json_output = 1;
@@ -560,6 +562,7 @@ int main(int argc, char **argv)
 		case 'O': co.reopen = 1; break;
 		case 'S': co.do_switch = 1; break;
 		case 'P': co.sparse = 1; break;
+		case 'L': co.allow_closed = 1; break;
 		case 'C':
 			if (fence_parse_u64(optarg, &o.closes))
 				return usage("--closes takes the close number");

@@ -6,7 +6,8 @@
 # copy with --reopen or --switch reopens or switches only a source its own
 # DRAIN closed (issue 33 item 1): one closed before it started (fencectl
 # create at boot, a migration's destination, the libvirt hook's release)
-# stays closed, exit 4.
+# stays closed, exit 4; since 6218b83+ such a copy does not even start
+# (nothing copied, the bitmap left alone) unless --allow-closed.
 . "$REPO/tests/guest/lib.sh"
 load_fence
 
@@ -44,9 +45,19 @@ random_file /tmp/w82 64
 dd if=/tmp/w82 of=/dev/mapper/f0 bs=64k count=1 oflag=direct status=none
 dmsetup message f0 0 close
 wait_state f0 closed 10 || fail "not closed"
+# not started at all (nothing copied, no bitmap taken), unless told so
+dd if=/dev/zero of="$dst" bs=64k count=1 oflag=direct status=none
+d0=$(fencectl --json status f0 | json_field dirty)
 expect_exit 4 fencectl copy f0 "$dst" --reopen
+fencectl copy f0 "$dst" 2>&1 | has "closed by someone else: not started" || fail "no word of the refusal"
 expect_field f0 state closed
-expect_exit 4 fencectl copy f0 "$dst" --switch
+expect_eq "$(fencectl --json status f0 | json_field dirty)" "$d0" "dirty regions after a refused copy"
+expect_eq "$(fencectl --json status f0 | json_field clears)" 0 "clears after a refused copy"
+[ "$(sum_range "$dst" 0 128)" != "$(file_sum /tmp/w82)" ] || fail "a refused copy copied"
+# --allow-closed copies it, and still never reopens or switches it
+expect_exit 4 fencectl copy f0 "$dst" --reopen --allow-closed
+expect_field f0 state closed
+expect_exit 4 fencectl copy f0 "$dst" --switch --allow-closed
 expect_field f0 state closed
 expect_eq "$(sum_range "$dst" 0 128)" "$(file_sum /tmp/w82)" "the copy itself, complete"
 # a copy of an open source closes it itself: reopened after
