@@ -36,9 +36,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "copy.h"
+#include "fencetab.h"
 
 #define CHUNK		(4u << 20)	/* bytes per read by --verify */
 #define ALIGN		4096
@@ -503,7 +505,7 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
 	double t0, t1, downtime = 0, drain_time = 0, switch_time = 0, final_time = 0, sync_time = 0;
-	int r, round = 0, switched = 0, standby = 0;
+	int r, round = 0, switched = 0, standby = 0, tab = -ENOENT;
 	uint64_t clears_at_start;
 
 	cancel_flag = cancelled;
@@ -534,6 +536,18 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		return r;
 	}
 	if (o->do_switch) {
+		/*
+		 * After the switch fencetab must name DST, or the next boot
+		 * creates the device on SRC, rolled back to the switch point:
+		 * no switch of a fencetab device whose line cannot be changed.
+		 */
+		r = fencetab_set_backing(src->name, dst_path, 1);
+		if (r && r != -ENOENT) {
+			fprintf(stderr, "fencectl: copy: %s: %s names it and cannot be changed (%s): "
+				"not started (after a switch it must name %s)\n", src->name,
+				fencetab_path(), strerror(-r), dst_path);
+			return r;
+		}
 		/* a standby an earlier copy left (it died): let it go first */
 		if ((info.dev_flags & DM_FENCE_DEV_STANDBY) && fence_switch_release(src) == 0)
 			fprintf(stderr, "fencectl: copy: %s: dropped the standby device an earlier copy left\n",
@@ -733,6 +747,22 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		}
 		switched = 1;
 		c.closed_by_us = 0;
+		syslog(LOG_NOTICE, "%s: copy switched it from %u:%u to %s (%u:%u)", src->name,
+		       major(c.table.backing), minor(c.table.backing), dst_path,
+		       major(dst_st.st_rdev), minor(dst_st.st_rdev));
+		tab = fencetab_set_backing(src->name, dst_path, 0);
+		if (!tab) {
+			fprintf(stderr, "fencectl: copy: %s: %s now names %s\n", src->name,
+				fencetab_path(), dst_path);
+			syslog(LOG_NOTICE, "%s: %s now names %s", src->name, fencetab_path(),
+			       dst_path);
+		} else if (tab != -ENOENT) {
+			fprintf(stderr, "fencectl: copy: %s: %s still names the source (%s): make it "
+				"name %s before the next boot\n", src->name, fencetab_path(),
+				strerror(-tab), dst_path);
+			syslog(LOG_ERR, "%s: %s not changed after the switch to %s (%s)", src->name,
+			       fencetab_path(), dst_path, strerror(-tab));
+		}
 	} else if (o->reopen) {
 		/* the downtime ends here: from now on a signal cancels nothing */
 		r = fence_reopen(src, c.have_close ? &c.my_close : NULL, &info);
@@ -767,6 +797,9 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
 		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
 		json_object_object_add(j, "switched", json_object_new_boolean(switched));
+		if (switched)
+			json_object_object_add(j, "fencetab", json_object_new_string(
+				!tab ? "updated" : tab == -ENOENT ? "not listed" : "not updated"));
 		json_object_object_add(j, "source_state",
 				       json_object_new_string(c.fenced ? "fenced" :
 							      switched || o->reopen ? "open" : "closed"));

@@ -207,6 +207,94 @@ int fence_record_get(const char *name, uint64_t *generation, int *fenced)
 	return r;
 }
 
+/* Is this line (comments and all) NAME's?  Its BACKING word's span if so. */
+static int line_names(const char *line, const char *name, size_t *b0, size_t *b1)
+{
+	size_t i = strspn(line, " \t"), n = strcspn(line + i, " \t#\n");
+
+	if (n != strlen(name) || strncmp(line + i, name, n))
+		return 0;
+	i += n;
+	i += strspn(line + i, " \t");
+	*b0 = i;
+	*b1 = i + strcspn(line + i, " \t#\n");
+	return *b1 > *b0;
+}
+
+int fencetab_set_backing(const char *name, const char *backing, int check_only)
+{
+	const char *path = fencetab_path();
+	char tmp[PATH_MAX + 8], dirpath[PATH_MAX], *line = NULL, *slash;
+	size_t cap = 0, b0, b1;
+	int r = -ENOENT, fd = -1, dir;
+	struct stat st;
+	FILE *in, *out = NULL;
+
+	in = fopen(path, "re");
+	if (!in)
+		return errno == ENOENT ? -ENOENT : -errno;
+	snprintf(dirpath, sizeof(dirpath), "%s", path);
+	slash = strrchr(dirpath, '/');
+	if (slash)
+		*(slash == dirpath ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dirpath, sizeof(dirpath), ".");
+	while (getline(&line, &cap, in) >= 0)
+		if (line_names(line, name, &b0, &b1))
+			r = 0;
+	if (r || check_only) {
+		if (!r && (access(path, W_OK) || access(dirpath, W_OK)))
+			r = -errno;
+		goto out;
+	}
+	rewind(in);
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || fstat(fileno(in), &st) || fchmod(fd, st.st_mode & 07777)) {
+		r = -errno;
+		goto out;
+	}
+	out = fdopen(fd, "w");
+	if (!out) {
+		r = -errno;
+		goto out;
+	}
+	fd = -1;
+	while (getline(&line, &cap, in) >= 0) {
+		if (line_names(line, name, &b0, &b1))
+			fprintf(out, "%.*s%s%s", (int)b0, line, backing, line + b1);
+		else
+			fputs(line, out);
+	}
+	if (fflush(out) || fsync(fileno(out)))
+		r = -errno;
+	if (fclose(out) && !r)
+		r = -errno;
+	out = NULL;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		goto out;
+	}
+	dir = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		if (fsync(dir))
+			r = -errno;
+		close(dir);
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (out)
+		fclose(out);
+	free(line);
+	fclose(in);
+	return r;
+}
+
 /*
  * Under an exclusive flock of the state directory, so that two fencectl
  * runs (an agent's fence beside an admin's unfence) neither mix their

@@ -50,4 +50,15 @@ int fencetab_create(const struct fencetab_entry *e, char *line, size_t len);
 /* Remove NAME: 0, -ENXIO if it does not exist, or -errno (EBUSY: open). */
 int fencetab_remove(const char *name);
 
+/*
+ * After a switch: NAME's fencetab line names @backing from now on (the
+ * line's other words and every other line as they were), so that the next
+ * boot re-creates the device on the disk it runs on.  Atomic (a new file
+ * fsynced and renamed over the old, the directory fsynced).  0, -ENOENT if
+ * fencetab has no line for NAME (nothing to do), or -errno.  With
+ * @check_only: nothing written, 0 if it could be (the file and directory
+ * writable), -ENOENT, or -errno.
+ */
+int fencetab_set_backing(const char *name, const char *backing, int check_only);
+
 #endif

@@ -33,8 +33,25 @@ expect_wait $c 0 "the first copy, alone on its device"
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$d1")" "backing device after the first copy's switch"
 cmp -n $((8 << 20)) "$src" "$d1" || fail "the first destination differs from the source"
 
-# once it ended, the lock is free again (fencetab still names the source:
-# remove leaves a device on another backing device alone, exit 4, not 'busy')
-fencectl remove vm 2>&1 | has "busy" && fail "remove after the copy: still busy"
+# fencetab names the disk the device runs on now (issue 33 item 3), so
+# the next boot creates it there, not on the source rolled back to the
+# switch point; once the copy ended the lock is free again
+has "fencetab now names $d1" < /tmp/copy1.err || fail "no word of fencetab: $(cat /tmp/copy1.err)"
+expect_eq "$(cat "$FENCECTL_FENCETAB")" "vm $d1 -" "fencetab after the switch"
+fencectl remove vm > /dev/null || fail "remove after the copy"
+fencectl create vm > /dev/null || fail "create after the switch"
+expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$d1")" "backing device of the device created after the switch"
+fencectl remove vm > /dev/null
+
+# a fencetab that cannot be changed (a read-only /etc): no switch, nothing
+# started
+fence_create vm "$src"
+mkdir -p /tmp/rotab
+echo "vm $src -" > /tmp/rotab/fencetab
+mount --bind /tmp/rotab /tmp/rotab
+mount -o remount,bind,ro /tmp/rotab
+FENCECTL_FENCETAB=/tmp/rotab/fencetab expect_exit 4 fencectl copy vm "$d2" --switch
+umount /tmp/rotab
+expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$src")" "backing device after a refused switch"
+expect_field vm state open
 dmsetup remove vm
-rm -f "$FENCECTL_FENCETAB"
