@@ -498,14 +498,14 @@ static int open_backing(dev_t d)
 }
 
 int fence_copy(const struct fence_device *src, const char *dst_path, const struct copy_opts *o,
-	       volatile sig_atomic_t *cancelled)
+	       volatile sig_atomic_t *cancelled, int *switched_out)
 {
 	struct copier c = { .src = src, .o = o, .in = -1, .out = -1 };
 	struct dm_fence_info info;
 	uint64_t dst_bytes = 0;
 	int64_t dirty, prev;
 	double t0, t1, downtime = 0, drain_time = 0, switch_time = 0, final_time = 0, sync_time = 0;
-	int r, round = 0, switched = 0, standby = 0, tab = -ENOENT;
+	int r, round = 0, switched = 0, standby = 0, tab = -ENOENT, reported = 0;
 	uint64_t clears_at_start;
 
 	cancel_flag = cancelled;
@@ -740,8 +740,11 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 				"or its standby replaced" :
 				r == -EBUSY ? "another table of it is loaded" : strerror(-r),
 				src->name);
-			/* refused (exit 4), not a missing device */
-			if (r == -ENODEV)
+			/*
+			 * refused (exit 4): not a missing device, nor the
+			 * source's fence (-ESTALE is exit 6 to the caller)
+			 */
+			if (r == -ENODEV || r == -ESTALE)
 				r = -EBUSY;
 			goto out;
 		}
@@ -812,6 +815,8 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	}
 	if (c.fenced)
 		r = -ESTALE;
+	/* reported: from here a signal changes nothing (no reopen, exit as said) */
+	reported = 1;
 out:
 	/*
 	 * Cancelled or failed after closing the source (and before any
@@ -819,7 +824,7 @@ out:
 	 * stays fenced: reopen never opens one (ESTALE), whatever we read
 	 * before.
 	 */
-	if (c.closed_by_us && (r || *cancelled))
+	if (c.closed_by_us && (r || (*cancelled && !reported)))
 		fence_reopen(src, c.have_close ? &c.my_close : NULL, &info);
 	fence_hold_control(0);
 	/*
@@ -837,8 +842,11 @@ out:
 				src->name, switched ? "the source" : dst_path, src->name, src->name,
 				src->name);
 	}
-	if (*cancelled && r)
+	/* after the switch the device runs on DST: no "cancelled, source open" */
+	if (*cancelled && r && !switched)
 		r = -ECANCELED;
+	if (switched_out)
+		*switched_out = switched;
 	copyq_free(c.q);
 	free(c.bits);
 	free(c.pending);

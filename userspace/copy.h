@@ -29,7 +29,10 @@ struct copy_opts {
  * source was fenced: DST holds all this host wrote, late completions
  * included, but it is no hand-over), -EILSEQ (verify found a difference).
  * On every failure the source is open again if the copy had closed it and
- * nobody fenced it.  With o->do_switch the device runs on DST when it
+ * nobody fenced it.  *@switched says whether the device runs on DST (also
+ * on a failure after the switch: a verify that found a difference, a
+ * signal during the verify; then never -ECANCELED).  A signal after the
+ * last line was reported changes nothing.  With o->do_switch the device runs on DST when it
  * returns 0 (and -ESTALE if it was fenced just after the switch); on a
  * failure before the switch it runs on SRC.  -EXDEV: DST overlaps the
  * device or its backing; -EBUSY: DST is held (mounted, or in use by dm),
@@ -37,7 +40,7 @@ struct copy_opts {
  * bitmap during the copy (DST may miss writes: nothing switched).
  */
 int fence_copy(const struct fence_device *src, const char *dst_path,
-	       const struct copy_opts *o, volatile sig_atomic_t *cancelled);
+	       const struct copy_opts *o, volatile sig_atomic_t *cancelled, int *switched);
 
 /* A fence device's table (switch.c): one fence target over all of it. */
 struct fence_table {

@@ -43,6 +43,7 @@ enum {
 	EXIT_REFUSED = 4,
 	EXIT_CANCELLED = 5,	/* copy: a signal cancelled it, the source is open */
 	EXIT_FENCED = 6,	/* copy: complete, but the source was fenced meanwhile */
+	EXIT_SWITCHED = 7,	/* copy --switch: runs on DST, then failed (verify) */
 };
 
 static int json_output;
@@ -72,7 +73,8 @@ static const char usage_text[] =
 	"  remove [NAME...]                  remove fencetab's devices\n"
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
 	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
-	"      5 copy cancelled, 6 copy complete but the source was fenced\n";
+	"      5 copy cancelled, 6 copy complete but the source was fenced,\n"
+	"      7 copy --switch switched, then failed (verify)\n";
 
 static void print_json(struct json_object *o)
 {
@@ -482,7 +484,7 @@ int main(int argc, char **argv)
 	struct dm_fence_info info, before;
 	const char *cmd, *allowed;
 	uint64_t gen = 0;
-	int c, r, lock, nargs, changes;
+	int c, r, lock, nargs, changes, switched = 0;
 
 	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -646,10 +648,12 @@ int main(int argc, char **argv)
 			return report_error(dev.name, "copy", EBUSY,
 					    "another copy, create or remove of it runs: not started",
 					    EXIT_REFUSED);
-		r = lock < 0 ? lock : fence_copy(&dev, argv[optind + 1], &co, &interrupted);
+		r = lock < 0 ? lock : fence_copy(&dev, argv[optind + 1], &co, &interrupted,
+						 &switched);
 		if (lock >= 0)
 			close(lock);
-		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED : exit_for(r);
+		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED :
+		    r && switched ? EXIT_SWITCHED : exit_for(r);
 		if (r && r != -ESTALE && json_output) {
 			/*
 			 * The last line says how it ended, with the errno's
@@ -661,7 +665,12 @@ int main(int argc, char **argv)
 			json_object_object_add(j, "error", json_object_new_string(errno_name(-r)));
 			json_object_object_add(j, "message", json_object_new_string(strerror(-r)));
 			json_object_object_add(j, "exit", json_object_new_int(c));
+			/* past the point of no return: the device runs on DST */
+			json_object_object_add(j, "switched", json_object_new_boolean(switched));
 			print_json(j);
+		} else if (r && switched) {
+			fprintf(stderr, "fencectl: %s: copy: %s, after the switch: the device runs "
+				"on %s\n", dev.name, strerror(-r), argv[optind + 1]);
 		} else if (r == -ENXIO) {
 			/* the calls name the disk resolved at the start */
 			fprintf(stderr, "fencectl: %s: copy: the device went away (removed, "
