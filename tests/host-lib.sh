@@ -130,6 +130,6 @@ run_suite() {	# <kver> <suite> [VAR=value...]
 		printf 'exec bash %q %q\n' "$grepo/tests/guest/runner.sh" "$suite"
 	} > "$out/job.sh"
 	# the whole suite takes about 20 min (2 cores, nothing else running),
-	# about 30 beside another guest; each test has its own TEST_TIMEOUT inside
+	# about 28 beside the kasan guest; each test has its own TEST_TIMEOUT inside
 	VM_TIMEOUT=${VM_TIMEOUT:-3000} "$REPO/tests/vm/run.sh" "$kver" "$out" > "$out/qemu.log" 2>&1
 }
