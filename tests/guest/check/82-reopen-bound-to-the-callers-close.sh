@@ -49,7 +49,8 @@ wait_state f0 closed 10 || fail "not closed"
 dd if=/dev/zero of="$dst" bs=64k count=1 oflag=direct status=none
 d0=$(fencectl --json status f0 | json_field dirty)
 expect_exit 4 fencectl copy f0 "$dst" --reopen
-fencectl copy f0 "$dst" 2>&1 | has "closed by someone else: not started" || fail "no word of the refusal"
+has "closed by someone else: not started" < /tmp/expect_exit.out ||
+	fail "no word of the refusal: $(cat /tmp/expect_exit.out)"
 expect_field f0 state closed
 expect_eq "$(fencectl --json status f0 | json_field dirty)" "$d0" "dirty regions after a refused copy"
 expect_eq "$(fencectl --json status f0 | json_field clears)" 0 "clears after a refused copy"

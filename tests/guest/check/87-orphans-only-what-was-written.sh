@@ -15,6 +15,7 @@
 . "$REPO/tests/guest/lib.sh"
 load_fence
 modprobe dm-flakey
+modprobe loop
 
 # 1. a slice that fails every write and flush once broken
 a=$(nullb_create nba 16)

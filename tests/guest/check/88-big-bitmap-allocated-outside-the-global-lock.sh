@@ -1,4 +1,4 @@
-# A device whose dirty bitmap is large (here 256 MiB: 64 TiB in 32 KiB
+# A device whose dirty bitmap is large (here 512 MiB: 64 TiB in 16 KiB
 # regions, a vmalloc that takes seconds under TCG) is constructed without
 # holding the mutex that every control call of every device takes (issue
 # 32 item 9): a status of another device answers while the constructor
@@ -14,7 +14,7 @@ len=$((64 << 31))	# 64 TiB in sectors
 dmsetup create big --table "0 $len zero"
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
-dmsetup create f1 --table "0 $len fence /dev/mapper/big 0 2 region_size 64" &
+dmsetup create f1 --table "0 $len fence /dev/mapper/big 0 2 region_size 32" &
 c=$!
 t0=$(ms)
 slowest=0 n=0
@@ -26,12 +26,12 @@ while ! exited $c; do
 	n=$((n + 1))
 done
 total=$(($(ms) - t0))
-expect_wait $c 0 "create of the device with a 256 MiB bitmap"
+expect_wait $c 0 "create of the device with a 512 MiB bitmap"
 log "create took $total ms; $n status calls of another device beside it, the slowest $slowest ms"
-[ $total -ge 1500 ] || fail "the create took only $total ms: too short a window to tell (a larger bitmap)"
+[ $total -ge 1200 ] || fail "the create took only $total ms: too short a window to tell (a larger bitmap)"
 [ $slowest -lt $((total / 2)) ] ||
 	fail "a status of another device waited $slowest ms of the create's $total ms"
-expect_field f1 dirty 0/2147483648
+expect_field f1 dirty 0/4294967296
 dmsetup remove f1
 dmsetup remove f0
 dmsetup remove big

@@ -23,11 +23,11 @@ fencectl copy vm "$d1" --switch --rate 8 2> /tmp/copy1.err &
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap"
 expect_exit 4 fencectl copy vm "$d2" --switch
-fencectl copy vm "$d2" --switch 2>&1 | has "another copy, create or remove of it runs" ||
-	fail "no word of the running copy"
+has "another copy, create or remove of it runs" < /tmp/expect_exit.out ||
+	fail "no word of the running copy: $(cat /tmp/expect_exit.out)"
 expect_exit 4 fencectl remove vm
-fencectl remove vm 2>&1 | has "busy: a copy, create or remove of it runs" ||
-	fail "remove during the copy: no word of it"
+has "busy: a copy, create or remove of it runs" < /tmp/expect_exit.out ||
+	fail "remove during the copy: no word of it: $(cat /tmp/expect_exit.out)"
 dmsetup info vm > /dev/null || fail "vm removed during its copy"
 expect_wait $c 0 "the first copy, alone on its device"
 expect_eq "$(dmsetup table vm | cut -d' ' -f4)" "$(devt_of "$d1")" "backing device after the first copy's switch"
