@@ -22,12 +22,16 @@ seq1=$(cat "/sys/block/$(dm_sysname vm)/diskseq")
 fencectl copy vm "$dst" --rate 8 2> /tmp/copy.err &
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap"
+# the copy stopped meanwhile, so that its next call finds the new device
+# (not the gap between the two)
+kill -STOP $c
 dmsetup remove vm
 fence_create vm "$b"
 expect_eq "$(dm_devt vm)" "$devt" "the new device's major:minor (reused)"
 seq2=$(cat "/sys/block/$(dm_sysname vm)/diskseq")
 [ "$seq2" != "$seq1" ] || fail "the new device has the old diskseq $seq1"
 dd if=/dev/urandom of=/dev/mapper/vm bs=4k count=1 seek=100 oflag=direct status=none
+kill -CONT $c
 expect_wait $c 2 "exit code of a copy whose device was replaced"
 has "removed and created again" < /tmp/copy.err || fail "no word of the replaced device: $(cat /tmp/copy.err)"
 # nothing done to the new device: not drained, its bitmap not taken
