@@ -19,7 +19,8 @@ seq1=$(cat "/sys/block/$(dm_sysname vm)/diskseq")
 
 # the copy's round 0 (64 MiB at 8 MiB/s) reads vm's backing device, not
 # vm: vm can be removed meanwhile
-fencectl copy vm "$dst" --rate 8 2> /tmp/copy.err &
+# (fencectl itself in the background, not the function: $! must be it)
+"$FENCECTL" copy vm "$dst" --rate 8 2> /tmp/copy.err &
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap"
 # the copy stopped meanwhile, so that its next call finds the new device
