@@ -28,6 +28,19 @@ long fence_epoch_sum(struct fence_epoch *ep)
 }
 
 /*
+ * What status reports of one epoch.  During the grace period after a fence
+ * a CPU may still count a write in the unpublished epoch while another
+ * completes it: read CPU by CPU, the sum can then be below zero (the
+ * completion seen, the count not yet).  That is none in flight, not 2^64-1.
+ */
+u64 fence_epoch_count(struct fence_epoch *ep)
+{
+	long sum = fence_epoch_sum(ep);
+
+	return sum > 0 ? sum : 0;
+}
+
+/*
  * True exactly once: for the first caller that sees the sum of a retired
  * epoch at zero.  That caller reports the drain.
  */

@@ -39,6 +39,7 @@ struct fence_epoch {
 };
 
 long fence_epoch_sum(struct fence_epoch *ep);
+u64 fence_epoch_count(struct fence_epoch *ep);
 bool fence_epoch_drained(struct fence_epoch *ep);
 
 /*

@@ -126,16 +126,11 @@ void fence_epoch_retire(struct fence_epoch *ep)
 u64 fence_stale_inflight_locked(struct fence_dev *fdev)
 {
 	struct fence_epoch *ep;
-	long sum;
 	u64 n = 0;
 
-	list_for_each_entry(ep, &fdev->retired, list) {
-		if (ep->generation >= fdev->generation)
-			continue;
-		sum = fence_epoch_sum(ep);
-		if (sum > 0)
-			n += sum;
-	}
+	list_for_each_entry(ep, &fdev->retired, list)
+		if (ep->generation < fdev->generation)
+			n += fence_epoch_count(ep);
 	return n;
 }
 

@@ -110,9 +110,41 @@ static void test_live_epoch_not_reported(void)
 	printf("%s epoch-live-not-reported\n", failures == before ? "ok" : "not ok");
 }
 
+/*
+ * Issue 32 item 9: read during a fence's grace period, CPU 0's count of a
+ * write not yet visible and CPU 1's completion of it visible: the sum is
+ * -1, and status printed 18446744073709551615 stale writes.  Counted as
+ * none.
+ */
+static void test_count_never_negative(void)
+{
+	unit_tso_reset();	/* no store left buffered by the cases before */
+	memset(&ep, 0, sizeof(ep));
+	ep.inflight = alloc_percpu(long);
+	ep.inflight[0] = 0;	/* the +1, still in CPU 0's store buffer */
+	ep.inflight[1] = -1;	/* the completion on CPU 1 */
+	if (fence_epoch_sum(&ep) != -1 || fence_epoch_count(&ep) != 0) {
+		printf("not ok epoch-count-never-negative: sum %ld, count %llu\n",
+		       fence_epoch_sum(&ep), (unsigned long long)fence_epoch_count(&ep));
+		failures++;
+	} else {
+		printf("ok epoch-count-never-negative\n");
+	}
+	ep.inflight[0] = 3;
+	ep.inflight[1] = -1;
+	if (fence_epoch_count(&ep) != 2) {
+		printf("not ok epoch-count-positive: %llu\n",
+		       (unsigned long long)fence_epoch_count(&ep));
+		failures++;
+	} else {
+		printf("ok epoch-count-positive\n");
+	}
+}
+
 int main(void)
 {
 	test_last_two_completions();
 	test_live_epoch_not_reported();
+	test_count_never_negative();
 	return failures ? 1 : 0;
 }
