@@ -6,7 +6,9 @@
  * else: all of itself).  Two stacks overlap when an extent of one meets an
  * extent of the other on the same whole disk.  Conservative where it
  * cannot see further: a dm device over a part of a disk counts as all of
- * it.
+ * it.  Two whole disks are one when their identities are: a loop device's
+ * backing file (its filesystem and inode), a SCSI or NVMe disk's WWID (the
+ * same LUN through two iSCSI sessions without multipath is two sd disks).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "copy.h"
@@ -25,6 +28,7 @@
 struct extent {
 	dev_t whole;
 	uint64_t start, size;	/* sectors */
+	char id[192];		/* the whole disk's identity, or "" */
 };
 
 struct stack {
@@ -68,6 +72,45 @@ static int read_devt(const char *dir, dev_t *d)
 	return 0;
 }
 
+/*
+ * The identity of the whole disk whose sysfs directory is @dir: what two
+ * device numbers of one disk share.  "" when there is none to read.
+ */
+static void read_identity(const char *dir, char *id, size_t len)
+{
+	char path[PATH_MAX + 32], line[160];
+	struct stat st;
+	FILE *f;
+
+	id[0] = '\0';
+	snprintf(path, sizeof(path), "%s/loop/backing_file", dir);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (!stat(line, &st))
+				snprintf(id, len, "file %u:%u %llu", major(st.st_dev),
+					 minor(st.st_dev), (unsigned long long)st.st_ino);
+		}
+		fclose(f);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/device/wwid", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "%s/wwid", dir);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			snprintf(id, len, "wwid %s", line);
+	}
+	fclose(f);
+}
+
 /* Add the device whose sysfs directory is @dir, and all below it. */
 static int collect(const char *dir, struct stack *s, int depth)
 {
@@ -92,9 +135,11 @@ static int collect(const char *dir, struct stack *s, int depth)
 		snprintf(path, sizeof(path), "%s/..", real);
 		if (!r)
 			r = read_devt(path, &e->whole);
+		read_identity(path, e->id, sizeof(e->id));
 	} else {
 		e->start = 0;
 		r = read_devt(real, &e->whole);
+		read_identity(real, e->id, sizeof(e->id));
 	}
 	if (r)
 		return r;
@@ -136,9 +181,18 @@ int blockdev_overlap(dev_t a, dev_t b)
 		for (int j = 0; !r && j < sb->n; j++) {
 			const struct extent *x = &sa->e[i], *y = &sb->e[j];
 
-			r = x->whole == y->whole && x->start < y->start + y->size &&
-			    y->start < x->start + x->size;
+			r = (x->whole == y->whole || (x->id[0] && !strcmp(x->id, y->id))) &&
+			    x->start < y->start + y->size && y->start < x->start + x->size;
 		}
 	free(sa);
 	return r;
+}
+
+unsigned int blockdev_lbs(dev_t d)
+{
+	char dir[64];
+	uint64_t v;
+
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/queue", major(d), minor(d));
+	return read_u64(dir, "logical_block_size", &v) || v > 65536 ? 512 : (unsigned int)v;
 }

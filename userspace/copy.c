@@ -470,6 +470,13 @@ static int open_dst(const struct fence_device *src, const char *dst_path)
 	r = blockdev_overlap(makedev(src->major, src->minor), st.st_rdev);
 	if (r)
 		return r < 0 ? r : -EXDEV;
+	/*
+	 * The consumer's writes are aligned to SRC's logical block size: a
+	 * DST with a larger one would refuse some of them after a switch,
+	 * and the copy's own I/O of the last partial block.
+	 */
+	if (blockdev_lbs(st.st_rdev) > blockdev_lbs(makedev(src->major, src->minor)))
+		return -EMEDIUMTYPE;
 	/* read back by --verify */
 	fd = open(dst_path, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
@@ -557,7 +564,8 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	if (c.out < 0) {
 		r = c.out;
 		fprintf(stderr, "fencectl: copy: %s: %s\n", dst_path,
-			r == -EXDEV ? "shares sectors with the source" :
+			r == -EXDEV ? "shares sectors with the source (or is the same disk by another path)" :
+			r == -EMEDIUMTYPE ? "has a larger logical block size than the source" :
 			r == -EBUSY ? "in use (mounted or held)" : strerror(-r));
 		goto out;
 	}

@@ -84,5 +84,7 @@ void copyq_free(struct copyq *q);
 
 /* blockdev.c: 1 if the two devices can share a sector, 0 if not, or -errno */
 int blockdev_overlap(dev_t a, dev_t b);
+/* The logical block size of @d in bytes (512 when sysfs cannot tell). */
+unsigned int blockdev_lbs(dev_t d);
 
 #endif /* FENCECTL_COPY_H */
