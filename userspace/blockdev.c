@@ -191,7 +191,7 @@ int blockdev_overlap(dev_t a, dev_t b)
 unsigned int blockdev_lbs(dev_t d)
 {
 	char dir[64];
-	uint64_t v;
+	uint64_t v = 512;
 
 	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/queue", major(d), minor(d));
 	return read_u64(dir, "logical_block_size", &v) || v > 65536 ? 512 : (unsigned int)v;
