@@ -56,7 +56,10 @@ nullb_remove nb0
 # from its worker, one by one, after two reads ahead of them that wait
 # for the disk's one tag (1 s each): an unfence as soon as resume returns
 # must not open the device before A's write came back and failed
-dev=$(nullb_create nb1 16 hw_queue_depth=1 submit_queues=1 irqmode=2 completion_nsec=1000000000)
+# (1 s per read times GUEST_SLOWDOWN: on the kasan kernel a resume and a
+# status read take longer than the two reads of 1 s)
+dev=$(nullb_create nb1 16 hw_queue_depth=1 submit_queues=1 irqmode=2 \
+	completion_nsec=$((1000000000 * ${GUEST_SLOWDOWN:-1})))
 fence_create f1 "$dev"
 timeout 20 dmsetup suspend f1 || fail "suspend"
 pids=()
