@@ -12,10 +12,14 @@ dst2=$(nullb_create nbe 64)
 fence_create vm "$src"
 random_file /tmp/final $((48 * 1024))
 dd if=/tmp/final of=/dev/mapper/vm bs=4k count=1 oflag=direct status=none
-fencectl --json copy vm "$dst" --switch --max-rounds 0 --rate 8 > /tmp/copy.json 2> /tmp/copy.err &
+# the final round (48 MiB) lasts 6 s, times GUEST_SLOWDOWN: the reload
+# below must come before the switch
+rate=$((8 / ${GUEST_SLOWDOWN:-1}))
+fencectl --json copy vm "$dst" --switch --max-rounds 0 --rate $((rate > 0 ? rate : 1)) \
+	> /tmp/copy.json 2> /tmp/copy.err &
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap: $(cat /tmp/copy.err)"
-# 48 MiB dirty: the final round, after the drain, lasts 6 s
+# 48 MiB dirty: the final round comes after the drain
 kill -STOP $c
 dd if=/tmp/final of=/dev/mapper/vm bs=1M oflag=direct status=none
 kill -CONT $c
