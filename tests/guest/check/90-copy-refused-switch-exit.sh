@@ -23,7 +23,7 @@ wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap: $(cat /tmp/c
 kill -STOP $c
 dd if=/tmp/final of=/dev/mapper/vm bs=1M oflag=direct status=none
 kill -CONT $c
-wait_until 30 field_is vm state closed || fail "copy never drained: $(cat /tmp/copy.err)"
+wait_until $((30 * ${GUEST_SLOWDOWN:-1})) field_is vm state closed || fail "copy never drained: $(cat /tmp/copy.err)"
 # another standby (a second copy's, a reload by another tool): the printed
 # line has none, a standby being one copy's
 dmsetup load vm --table "0 $(sectors_of "$src") fence $(devt_of "$src") 0 5 generation 1 standby $(devt_of "$dst2") 0"
