@@ -61,6 +61,8 @@ nullb_remove nb0
 # the 2 s of reads of 1 s; 15 s reads made a direct write fail there)
 dev=$(nullb_create nb1 16 hw_queue_depth=1 submit_queues=1 irqmode=2 \
 	completion_nsec=$((3000000000 * (${GUEST_SLOWDOWN:-1} > 1 ? 2 : 1))))
+# no request of it may time out meanwhile (the debug kernel failed one)
+echo 300000 > "/sys/block/${dev#/dev/}/queue/io_timeout"
 fence_create f1 "$dev"
 timeout 20 dmsetup suspend f1 || fail "suspend"
 pids=()
