@@ -172,9 +172,12 @@ static long fence_ctl_close(void __user *uarg, unsigned int cmd)
 			       usize, r, closed ? DM_FENCE_CALL_CLOSED : 0);
 }
 
-static bool fence_ctl_no_stale(struct fence_dev *fdev, u64 unused)
+/* settled, or nothing below can settle it any more (see FENCE's wait) */
+static bool fence_ctl_fence_done(struct fence_dev *fdev, u64 unused)
 {
-	return !fence_dev_stale_inflight(fdev);
+	bool final;
+
+	return fence_dev_settled(fdev, &final) || final;
 }
 
 /*
@@ -290,9 +293,15 @@ static long fence_ctl_fence(void __user *uarg, unsigned int cmd)
 	if (r)
 		return r;
 
-	r = fence_dev_fence(fdev, a.generation);
+	if (a.hdr.flags & DM_FENCE_FENCE_STORAGE)
+		r = fence_dev_storage_fenced(fdev, a.generation);
+	else
+		r = fence_dev_fence(fdev, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
-		r = fence_ctl_wait(fdev, fence_ctl_no_stale, 0, a.timeout_ms);
+		r = fence_ctl_wait(fdev, fence_ctl_fence_done, 0, a.timeout_ms);
+	/* an error from below is no proof: such writes may still land */
+	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT) && !fence_dev_settled(fdev, NULL))
+		r = -ENOLINK;
 	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
 			       usize, r, 0);
 }

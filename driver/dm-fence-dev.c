@@ -131,21 +131,45 @@ int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 }
 
 /*
+ * A counted write failed below: it may still reach the storage (an error is
+ * no proof that it did not).  Under the lock, so that a fence moves every
+ * error of the generation it ends into unknown_fate, and none counted in
+ * the old generation after the move is lost: an error is rare, the lock is
+ * no cost on the fast path.
+ */
+static void fence_dev_write_error(struct fence_dev *fdev,
+				  struct fence_epoch *ep)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&fdev->lock, flags);
+	if (ep->generation < fdev->generation)
+		fdev->unknown_fate++;
+	else
+		fdev->write_errors++;
+	spin_unlock_irqrestore(&fdev->lock, flags);
+}
+
+/*
  * Completion of a counted write; may run in interrupt context.  Its regions
  * are marked again before the completion is visible above, so a fetch that
  * cleared them while it was in flight cannot lose it.
  */
-void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb)
+void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb,
+			 bool error)
 {
 	struct fence_epoch *ep = pb->ep;
 
 	fence_pb_mark(fdev, pb);
 	rcu_read_lock();
 	/*
-	 * Counted late before it leaves stale_inflight: whoever sees that
-	 * reach zero (or the drain it reports) sees the final count.
+	 * Counted late (or of unknown fate) before it leaves stale_inflight:
+	 * whoever sees that reach zero (or the drain it reports) sees the
+	 * final count.
 	 */
-	if (unlikely(ep->generation < READ_ONCE(fdev->generation)))
+	if (unlikely(error))
+		fence_dev_write_error(fdev, ep);
+	else if (unlikely(ep->generation < READ_ONCE(fdev->generation)))
 		atomic64_inc(&fdev->late_completions);
 	if (unlikely(fence_epoch_put(ep)))
 		queue_work(fdev->wq, &fdev->drain_work);
@@ -245,6 +269,12 @@ unsigned long fence_open_locked(struct fence_dev *fdev, struct fence_epoch *ep)
 	fdev->nr_held = 0;
 	fdev->close_fail = false;
 	fdev->reopens++;
+	/* unfence: the caller owns the disk again, what it knew is moot */
+	if (fdev->state == FENCE_FENCED) {
+		fdev->write_errors = 0;
+		fdev->unknown_fate = 0;
+		fdev->storage_fenced = false;
+	}
 	fence_set_state(fdev, FENCE_OPEN);
 	rcu_assign_pointer(fdev->live, ep);
 	return n;
@@ -423,6 +453,10 @@ int fence_dev_fence(struct fence_dev *fdev, u64 generation)
 		ep = fence_unpublish(fdev);
 		WRITE_ONCE(fdev->generation, generation);
 		fence_set_state(fdev, FENCE_FENCED);
+		/* failed writes of the generation ended: their fate unknown */
+		fdev->unknown_fate += fdev->write_errors;
+		fdev->write_errors = 0;
+		fdev->storage_fenced = false;
 		bio_list_merge(&to_fail, &fdev->held);
 		bio_list_init(&fdev->held);
 		fdev->nr_held = 0;
@@ -453,6 +487,72 @@ int fence_dev_fence(struct fence_dev *fdev, u64 generation)
 	return r;
 }
 
+/*
+ * Under fdev->lock: fenced, and no write of an older generation can land
+ * any more: each one dispatched below completed successfully (none below,
+ * none failed), or the caller confirmed that the storage refuses this
+ * host's writes (storage_fenced).  Writes dm core parked across a suspend
+ * (replay_pending) fail when mapped again while fenced: no risk of their
+ * landing.  *@final: nothing below that could still change the answer.
+ */
+static bool fence_dev_settled_locked(struct fence_dev *fdev, u64 stale,
+				     bool *final)
+{
+	bool fenced = fdev->state == FENCE_FENCED;
+
+	if (final)
+		*final = !fenced || fdev->storage_fenced || !stale;
+	return fenced && (fdev->storage_fenced || (!stale && !fdev->unknown_fate));
+}
+
+bool fence_dev_settled(struct fence_dev *fdev, bool *final)
+{
+	bool settled;
+
+	spin_lock_irq(&fdev->lock);
+	settled = fence_dev_settled_locked(fdev, fence_stale_inflight_locked(fdev),
+					   final);
+	spin_unlock_irq(&fdev->lock);
+	return settled;
+}
+
+/*
+ * The caller confirms that the storage refuses this host's writes (an NFS
+ * export revoked for it, its SCSI reservation key preempted), for the fence
+ * at @generation: refused (ESTALE) unless the device is fenced at exactly
+ * that generation, so a confirmation cannot outlive the fence it was made
+ * for.  Undone by the next fence and by unfence.
+ */
+int fence_dev_storage_fenced(struct fence_dev *fdev, u64 generation)
+{
+	enum fence_state state;
+	u64 cur, unknown;
+	int r = 0;
+
+	mutex_lock(&fdev->msg_mutex);
+	spin_lock_irq(&fdev->lock);
+	state = fdev->state;
+	cur = fdev->generation;
+	unknown = fdev->unknown_fate;
+	if (state != FENCE_FENCED || cur != generation)
+		r = -ESTALE;
+	else
+		fdev->storage_fenced = true;
+	spin_unlock_irq(&fdev->lock);
+	mutex_unlock(&fdev->msg_mutex);
+
+	if (r) {
+		DMERR("%d:%d: storage_fenced %llu refused: the device is %s at generation %llu",
+		      MAJOR(fdev->devt), MINOR(fdev->devt), generation,
+		      fence_state_name(state), cur);
+		return r;
+	}
+	DMINFO("%d:%d: the storage refuses this host's writes at generation %llu (%llu of unknown fate)",
+	       MAJOR(fdev->devt), MINOR(fdev->devt), generation, unknown);
+	fence_raise_event(fdev);
+	return 0;
+}
+
 void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 {
 	struct fence_epoch *ep;
@@ -474,6 +574,9 @@ void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c)
 	list_for_each_entry(ep, &fdev->retired, list)
 		inflight += fence_epoch_sum(ep);
 	c->stale_inflight = fence_stale_inflight_locked(fdev);
+	c->unknown_fate = fdev->unknown_fate;
+	c->storage_fenced = fdev->storage_fenced;
+	c->settled = fence_dev_settled_locked(fdev, c->stale_inflight, NULL);
 	spin_unlock_irq(&fdev->lock);
 
 	/* a live epoch's sum may be caught between CPUs under load */
@@ -525,6 +628,12 @@ void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info)
 		info->dev_flags |= DM_FENCE_DEV_CLOSE_FAIL;
 	if (c.replay_pending)
 		info->dev_flags |= DM_FENCE_DEV_REPLAY_PENDING;
+	info->unknown_fate = min_t(u64, c.unknown_fate, U32_MAX);
+	info->dev_flags |= DM_FENCE_DEV_UNKNOWN;
+	if (c.storage_fenced)
+		info->dev_flags |= DM_FENCE_DEV_STORAGE_FENCED;
+	if (c.settled)
+		info->dev_flags |= DM_FENCE_DEV_SETTLED;
 	mutex_lock(&fdev->target_mutex);
 	fc = list_first_entry_or_null(&fdev->targets, struct fence_c, fd_list);
 	if (fc && fc->fence_reads)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * dm-fence: what dmsetup sees of a fence device: its status and table
- * lines, and the messages (close, reopen, fence, unfence, get_dirty).
+ * lines, and the messages (close, reopen, fence, unfence, storage_fenced,
+ * get_dirty).
  * Their semantics are the state machine's (dm-fence-dev.c); the control
  * device (dm-fence-ctl.c) offers the same with waiting and bulk data.
  */
@@ -28,10 +29,20 @@ void fence_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu/%llu %llu",
+		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu/%llu %llu %llu",
 		       fence_state_name(c.state), c.generation, c.inflight,
 		       c.held, c.stale_inflight, c.late_completions,
-		       c.failed_writes, c.dirty, c.regions, c.flush_errors);
+		       c.failed_writes, c.dirty, c.regions, c.flush_errors,
+		       c.unknown_fate);
+		/*
+		 * Fenced, and no write of an older generation can land any
+		 * more (fence_dev_settled_locked()); and whether a caller
+		 * confirmed the storage-side fence.
+		 */
+		if (c.settled)
+			DMEMIT(" settled");
+		if (c.storage_fenced)
+			DMEMIT(" storage_fenced");
 		/*
 		 * Fenced, and writes dm core parked across a suspend may be
 		 * older than the generation: unfence is refused until they
@@ -197,6 +208,11 @@ int fence_message(struct dm_target *ti, unsigned int argc, char **argv,
 		r = fence_message_generation(argc, argv, "the generation it was fenced at",
 					     &generation);
 		return r ? r : fence_dev_open(fc->fdev, true, generation, false, NULL);
+	}
+	if (!strcasecmp(argv[0], "storage_fenced")) {
+		r = fence_message_generation(argc, argv, "the generation it is fenced at",
+					     &generation);
+		return r ? r : fence_dev_storage_fenced(fc->fdev, generation);
 	}
 	if (!strcasecmp(argv[0], "fence")) {
 		r = fence_message_generation(argc, argv, "the new generation",

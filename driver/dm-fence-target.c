@@ -364,7 +364,7 @@ static int fence_end_io(struct dm_target *ti, struct bio *bio,
 		return DM_ENDIO_REQUEUE;
 	}
 	if (pb->ep) {
-		fence_dev_end_write(fc->fdev, pb);
+		fence_dev_end_write(fc->fdev, pb, *error != BLK_STS_OK);
 		pb->ep = NULL;
 	}
 	return DM_ENDIO_DONE;
@@ -451,7 +451,7 @@ static int fence_iterate_devices(struct dm_target *ti,
 
 static struct target_type fence_target = {
 	.name = "fence",
-	.version = {1, 5, 0},
+	.version = {1, 6, 0},
 	.features = DM_TARGET_NOWAIT | DM_TARGET_PASSES_CRYPTO |
 		    DM_TARGET_PASSES_INTEGRITY,
 	.module = THIS_MODULE,

@@ -104,6 +104,21 @@ struct fence_dev {
 	u64 close_seq;			/* closes from open (info->closes) */
 	u64 flush_errors;
 	u64 reopens;			/* opens after creation: reopen, unfence */
+	/*
+	 * An error from below does not say that a write did not reach the
+	 * storage (an NFS WRITE failed by a soft time-out or a forced
+	 * shutdown is still in TCP's send queue, and lands when the
+	 * network heals).  write_errors: writes of the current generation
+	 * that completed with an error; a fence moves them into
+	 * unknown_fate, which also counts the writes of an older generation
+	 * that complete with an error after it.  Both reset only when an
+	 * unfence opens the device.  storage_fenced: the caller confirmed
+	 * that the storage itself refuses this host's writes (since the
+	 * last fence; see fence_dev_settled_locked()).
+	 */
+	u64 write_errors;
+	u64 unknown_fate;
+	bool storage_fenced;
 	atomic64_t clears;		/* fetches of the bitmap that cleared it */
 
 	atomic64_t failed_writes;
@@ -214,6 +229,9 @@ struct fence_counts {
 	u64 closes;
 	bool close_fail;
 	bool replay_pending;	/* unfence waits for a resume's marker */
+	bool storage_fenced;
+	bool settled;		/* fenced, and no older write can land */
+	u64 unknown_fate;
 	u64 dirty;
 	u64 regions;
 	sector_t len;
@@ -236,12 +254,15 @@ void fence_dev_release_exit(void);
 /* dm-fence-dev.c: the state machine */
 int fence_dev_map_write(struct fence_c *fc, struct bio *bio,
 			struct fence_pb *pb, bool noflush_suspending);
-void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb);
+void fence_dev_end_write(struct fence_dev *fdev, struct fence_pb *pb,
+			 bool error);
 int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open,
 		    bool *closed);
 int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 		   bool force, const u64 *closes);
 int fence_dev_fence(struct fence_dev *fdev, u64 generation);
+int fence_dev_storage_fenced(struct fence_dev *fdev, u64 generation);
+bool fence_dev_settled(struct fence_dev *fdev, bool *final);
 void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
 void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
 u64 fence_dev_flush_errors(struct fence_dev *fdev);

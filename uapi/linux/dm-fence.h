@@ -41,9 +41,10 @@
 /*
  * minor 1: unfence, REOPEN v1; 2: reopens, clears; 3: switch, REOPEN v2;
  * 4: closes, call_flags, REOPEN v3 (a compare-and-swap on closes, SWITCH
- *    naming its standby); 5: diskseq at the end of every struct
+ *    naming its standby); 5: diskseq at the end of every struct;
+ * 6: unknown_fate, settled, FENCE with STORAGE (a storage-side fence)
  */
-#define DM_FENCE_VERSION_MINOR		5
+#define DM_FENCE_VERSION_MINOR		6
 
 /* Table line limits (512-byte sectors). */
 #define DM_FENCE_MIN_REGION_SIZE	8
@@ -98,7 +99,15 @@ struct dm_fence_info {
 	 */
 	__u64 closes;
 	__u32 call_flags;		/* DM_FENCE_CALL_*: what this call did */
-	__u32 reserved;			/* zero */
+	/*
+	 * Filled when dev_flags has DM_FENCE_DEV_UNKNOWN (since 1.6; zero
+	 * before): writes of an older generation that completed with an
+	 * error below, since the last unfence (including the errors of the
+	 * generation a fence ended).  An error is no proof that the write
+	 * did not reach the storage: each may still land.  Saturates at
+	 * 2^32 - 1.
+	 */
+	__u32 unknown_fate;
 };
 
 #define DM_FENCE_DEV_FENCE_READS	_BITUL(0)	/* reads fail when fenced */
@@ -113,6 +122,20 @@ struct dm_fence_info {
  * line ends with "replay_pending" too).
  */
 #define DM_FENCE_DEV_REPLAY_PENDING	_BITUL(5)
+/* Since 1.6: unknown_fate is filled (zero means none). */
+#define DM_FENCE_DEV_UNKNOWN		_BITUL(6)
+/*
+ * Since 1.6: a caller confirmed (FENCE with DM_FENCE_FENCE_STORAGE) that
+ * the storage refuses this host's writes, since the last fence.
+ */
+#define DM_FENCE_DEV_STORAGE_FENCED	_BITUL(7)
+/*
+ * Since 1.6: fenced, and no write of an older generation can land any more:
+ * every one dispatched below completed successfully (stale_inflight and
+ * unknown_fate are 0), or the storage refuses this host (STORAGE_FENCED).
+ * The only state in which a tool may say "nothing can land".
+ */
+#define DM_FENCE_DEV_SETTLED		_BITUL(8)
 
 /*
  * call_flags (since 1.4; zero before): DM_FENCE_CALL_CLOSED, this CLOSE or
@@ -241,11 +264,21 @@ struct dm_fence_reopen {
 /*
  * DM_FENCE_IOC_FENCE: raise the generation to @generation (EINVAL unless
  * above the current one and below 2^63).  With DM_FENCE_FENCE_WAIT, then
- * wait until stale_inflight is 0 or timeout_ms passed (ETIMEDOUT; the fence
- * itself has happened) or a signal arrives (EINTR).
+ * wait until the device is settled (DM_FENCE_DEV_SETTLED), or until
+ * nothing below can settle it any more: no write of an older generation
+ * is in flight but some ended with an error (unknown_fate), ENOLINK: they
+ * may still land, only a storage-side fence can tell; or timeout_ms passed
+ * (ETIMEDOUT) or a signal arrived (EINTR).  The fence itself has happened
+ * in all three cases.
+ * With DM_FENCE_FENCE_STORAGE (since 1.6) nothing is raised: the caller
+ * confirms that the storage now refuses this host's writes, for the fence
+ * at @generation; ESTALE unless the device is fenced at exactly that
+ * generation.  The next fence or an unfence undoes it.  WAIT may be given
+ * with it.
  */
 #define DM_FENCE_FENCE_WAIT		_BITUL(0)
-#define DM_FENCE_FENCE_FLAGS		DM_FENCE_FENCE_WAIT
+#define DM_FENCE_FENCE_STORAGE		_BITUL(1)
+#define DM_FENCE_FENCE_FLAGS		(DM_FENCE_FENCE_WAIT | DM_FENCE_FENCE_STORAGE)
 
 struct dm_fence_fence {
 	struct dm_fence_ioc_hdr hdr;
