@@ -8,6 +8,7 @@
  *   fencectl [--json] reopen DEV
  *   fencectl [--json] unfence DEV GENERATION [--force] [--allow-open]
  *   fencectl [--json] fence DEV GENERATION [--wait] [--timeout MS]
+ *   fencectl [--json] storage-fenced DEV GENERATION [--wait] [--timeout MS]
  *   fencectl [--json] dirty DEV [--clear]
  *   fencectl [--json] watch DEV [--until STATE]
  *   fencectl [--json] copy DEV DST [options]
@@ -16,7 +17,7 @@
  *
  * Exit codes: 0 success, 1 usage, 2 device missing or not a fence target,
  * 3 timed out or interrupted (drain or fence wait incomplete), 4 refused by
- * the kernel.
+ * the kernel, 5-7 copy (see the usage text), 8 fenced but not settled.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +45,11 @@ enum {
 	EXIT_CANCELLED = 5,	/* copy: a signal cancelled it, the source is open */
 	EXIT_FENCED = 6,	/* copy: complete, but the source was fenced meanwhile */
 	EXIT_SWITCHED = 7,	/* copy --switch: runs on DST, then failed (verify) */
+	/*
+	 * fence --wait, storage-fenced --wait: fenced, but writes of an older
+	 * generation ended with an error below and may still land
+	 */
+	EXIT_UNSETTLED = 8,
 };
 
 static int json_output;
@@ -60,7 +66,12 @@ static const char usage_text[] =
 	"                                    open a device fenced at GEN (still at GEN),\n"
 	"                                    not while anything has it open\n"
 	"  fence DEV GEN [--wait] [--timeout MS]\n"
-	"                                    raise the generation; wait for stale writes\n"
+	"                                    raise the generation; --wait: until no write\n"
+	"                                    of an older one can land (exit 8: some\n"
+	"                                    ended with an error below and still may)\n"
+	"  storage-fenced DEV GEN [--wait] [--timeout MS]\n"
+	"                                    confirm the storage refuses this host's\n"
+	"                                    writes, for the fence at GEN\n"
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
 	"  watch DEV [--until STATE]         print each state change (dm events)\n"
 	"  copy DEV DST [--threshold N] [--max-rounds N] [--drain-timeout MS]\n"
@@ -74,7 +85,8 @@ static const char usage_text[] =
 	"DEV is /dev/mapper/NAME, NAME or MAJOR:MINOR.\n"
 	"exit: 0 ok, 1 usage, 2 no such fence device, 3 timed out, 4 refused,\n"
 	"      5 copy cancelled, 6 copy complete but the source was fenced,\n"
-	"      7 copy --switch switched, then failed (verify)\n";
+	"      7 copy --switch switched, then failed (verify),\n"
+	"      8 fenced, but writes of unknown fate may still land\n";
 
 static void print_json(struct json_object *o)
 {
@@ -158,6 +170,9 @@ static struct json_object *info_json(const struct fence_device *dev,
 	}
 	if (i->dev_flags & DM_FENCE_DEV_CLOSES)
 		ADD(closes);
+	/* writes of an older generation that failed below: they may still land */
+	if (i->dev_flags & DM_FENCE_DEV_UNKNOWN)
+		ADD(unknown_fate);
 #undef ADD
 	json_object_object_add(o, "fence_reads",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_FENCE_READS));
@@ -166,6 +181,14 @@ static struct json_object *info_json(const struct fence_device *dev,
 	/* unfence waits for the writes dm core parked across a suspend */
 	json_object_object_add(o, "replay_pending",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_REPLAY_PENDING));
+	if (i->dev_flags & DM_FENCE_DEV_UNKNOWN) {
+		/* fenced, and no write of an older generation can land any more */
+		json_object_object_add(o, "settled",
+				       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_SETTLED));
+		json_object_object_add(o, "storage_fenced",
+				       json_object_new_boolean(i->dev_flags &
+							       DM_FENCE_DEV_STORAGE_FENCED));
+	}
 	/* a copy --switch's destination, loaded and not switched to yet */
 	json_object_object_add(o, "standby",
 			       json_object_new_boolean(i->dev_flags & DM_FENCE_DEV_STANDBY));
@@ -204,6 +227,13 @@ static void print_info(const struct fence_device *dev, const struct dm_fence_inf
 	       (uint64_t)i->inflight, (uint64_t)i->held, (uint64_t)i->stale_inflight,
 	       (uint64_t)i->late_completions, (uint64_t)i->failed_writes,
 	       (uint64_t)i->dirty, (uint64_t)i->regions, (uint64_t)i->flush_errors);
+	if (i->state == DM_FENCE_STATE_FENCED && (i->dev_flags & DM_FENCE_DEV_UNKNOWN))
+		printf("%s: %s; %" PRIu32 " write%s of unknown fate%s\n", dev->name,
+		       i->dev_flags & DM_FENCE_DEV_SETTLED ? "settled: no write of an older "
+		       "generation can land" : "not settled: a write of an older generation "
+		       "may still land", i->unknown_fate, i->unknown_fate == 1 ? "" : "s",
+		       i->dev_flags & DM_FENCE_DEV_STORAGE_FENCED ?
+		       ", the storage refuses this host" : "");
 }
 
 /* Map a kernel answer to the exit code the contract gives it. */
@@ -219,6 +249,8 @@ static int exit_for(int err)
 	case -ENODEV:
 	case -ENOENT:
 		return EXIT_NODEV;
+	case -ENOLINK:
+		return EXIT_UNSETTLED;
 	default:
 		return EXIT_REFUSED;
 	}
@@ -454,11 +486,171 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 	return bad && worst < EXIT_USAGE ? EXIT_USAGE : worst;
 }
 
-int main(int argc, char **argv)
+/* One run of a command on one device: what main parsed, what the kernel said. */
+struct ctx {
+	const char *cmd;
+	struct fence_device dev;
+	struct opts o;
+	struct copy_opts co;
+	const char *arg;		/* the second operand: GENERATION or DST */
+	uint64_t gen;			/* parsed, for CMD_GENERATION */
+	struct dm_fence_info info;	/* the answer of the call */
+	int exit;			/* with done: the command said it all */
+	int done;
+};
+
+/* The command said everything itself (a refusal before any call): exit @code. */
+static int ctx_done(struct ctx *c, int code)
+{
+	c->done = 1;
+	c->exit = code;
+	return 0;
+}
+
+static int run_status(struct ctx *c)
+{
+	return fence_status(&c->dev, &c->info);
+}
+
+static int run_close(struct ctx *c)
+{
+	return fence_close(&c->dev, c->o.fail, &c->info);
+}
+
+static int run_drain(struct ctx *c)
+{
+	return fence_drain(&c->dev, c->o.fail, c->o.timeout_ms, &c->info);
+}
+
+static int run_reopen(struct ctx *c)
+{
+	return fence_reopen(&c->dev, c->o.has_closes ? &c->o.closes : NULL, &c->info);
+}
+
+static int run_unfence(struct ctx *c)
+{
+	/*
+	 * A host fenced at the storage level is often not rebooted
+	 * (Pacemaker leaves its qemu running): whatever still holds the
+	 * device open would write again the moment it is unfenced
+	 * (fence_scsi checks the same).  Not a kernel rule: a fenced device
+	 * can be opened, and is by udev's probe.
+	 */
+	int n = c->o.allow_open ? 0 : fence_open_count(&c->dev);
+
+	if (n > 0) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "refused: the device is open (%d opener%s): "
+			 "what runs on it would write again; stop it, or --allow-open",
+			 n, n == 1 ? "" : "s");
+		return ctx_done(c, report_error(c->dev.name, c->cmd, EBUSY, why, EXIT_REFUSED));
+	}
+	return fence_unfence(&c->dev, c->gen, c->o.force, &c->info);
+}
+
+static int run_fence(struct ctx *c)
+{
+	return fence_fence(&c->dev, c->gen, c->o.wait, c->o.timeout_ms, &c->info);
+}
+
+static int run_storage_fenced(struct ctx *c)
+{
+	return fence_storage_fenced(&c->dev, c->gen, c->o.wait, c->o.timeout_ms, &c->info);
+}
+
+static int run_dirty(struct ctx *c)
+{
+	return ctx_done(c, cmd_dirty(&c->dev, &c->o));
+}
+
+static int run_watch(struct ctx *c)
+{
+	return ctx_done(c, cmd_watch(&c->dev, &c->o));
+}
+
+static int run_copy(struct ctx *c)
+{
+	const char *name = c->dev.name, *dst = c->arg;
+	int r, code, lock, switched = 0;
+
+	c->co.json = json_output;
+	/* one copy per device: a second would replace the first's standby */
+	lock = fence_lock_device(name);
+	if (lock == -EBUSY)
+		return ctx_done(c, report_error(name, "copy", EBUSY,
+						"another copy, create or remove of it runs: not started",
+						EXIT_REFUSED));
+	r = lock < 0 ? lock : fence_copy(&c->dev, dst, &c->co, &interrupted, &switched);
+	if (lock >= 0)
+		close(lock);
+	code = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED :
+	       r && switched ? EXIT_SWITCHED : exit_for(r);
+	if (r && r != -ESTALE && json_output) {
+		/*
+		 * The last line says how it ended, with the errno's name (a
+		 * copy the source's fence ended is "done").
+		 */
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "event", json_object_new_string("error"));
+		json_object_object_add(j, "error", json_object_new_string(errno_name(-r)));
+		json_object_object_add(j, "message", json_object_new_string(strerror(-r)));
+		json_object_object_add(j, "exit", json_object_new_int(code));
+		/* past the point of no return: the device runs on DST */
+		json_object_object_add(j, "switched", json_object_new_boolean(switched));
+		print_json(j);
+	} else if (r && switched) {
+		fprintf(stderr, "fencectl: %s: copy: %s, after the switch: the device runs "
+			"on %s\n", name, strerror(-r), dst);
+	} else if (r == -ENXIO) {
+		/* the calls name the disk resolved at the start */
+		fprintf(stderr, "fencectl: %s: copy: the device went away (removed, or "
+			"removed and created again: another disk now); nothing done to "
+			"it since\n", name);
+	} else if (r && r != -ECANCELED && r != -ESTALE) {
+		fprintf(stderr, "fencectl: %s: copy: %s\n", name, strerror(-r));
+	}
+	return ctx_done(c, code);
+}
+
+#define CMD_CHANGES	0x1	/* may change the device: logged, before/after */
+#define CMD_GENERATION	0x2	/* the second operand is a GENERATION */
+#define CMD_RECORD	0x4	/* the generation it leaves is recorded for boot */
+
+static const struct command {
+	const char *name;
+	int nargs;		/* operands: the device, and one more? */
+	const char *options;	/* the command options it takes (getopt letters) */
+	unsigned int flags;
+	int (*run)(struct ctx *c);
+} commands[] = {
+	{ "status", 1, "", 0, run_status },
+	{ "close", 1, "f", CMD_CHANGES, run_close },
+	{ "drain", 1, "ft", CMD_CHANGES, run_drain },
+	{ "reopen", 1, "C", CMD_CHANGES, run_reopen },
+	{ "unfence", 2, "FA", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_unfence },
+	{ "fence", 2, "wt", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_fence },
+	{ "storage-fenced", 2, "wt", CMD_CHANGES | CMD_GENERATION, run_storage_fenced },
+	{ "dirty", 1, "c", 0, run_dirty },
+	{ "watch", 1, "u", 0, run_watch },
+	{ "copy", 2, "TMDRVOSPL", 0, run_copy },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* The command options, in any order with the operands. */
+static int parse_command_options(int argc, char **argv, const struct command *cmd,
+				 struct ctx *c)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "fail", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "allow-open", no_argument, NULL, 'A' },
@@ -478,16 +670,130 @@ int main(int argc, char **argv)
 		{ "closes", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { 0 };
-	struct copy_opts co = { .max_rounds = 30 };
-	struct fence_device dev;
-	struct dm_fence_info info, before;
-	const char *cmd, *allowed;
-	uint64_t gen = 0;
-	int c, r, lock, nargs, changes, switched = 0;
+	uint64_t v;
+	int o;
 
-	while ((c = getopt_long(argc, argv, "+jh", longopts, NULL)) != -1) {
-		switch (c) {
+	/* optind 0 re-initialises getopt for this argument vector */
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (o == 'j') {
+			json_output = 1;
+			continue;
+		}
+		if (o == '?' || !strchr(cmd->options, o))
+			return usage("option not valid for this command");
+		switch (o) {
+		case 'f': c->o.fail = 1; break;
+		case 'F': c->o.force = 1; break;
+		case 'A': c->o.allow_open = 1; break;
+		case 'w': c->o.wait = 1; break;
+		case 'c': c->o.clear = 1; break;
+		case 'u': c->o.until = optarg; break;
+		case 't':
+			if (parse_timeout(optarg, &c->o.timeout_ms))
+				return usage("--timeout takes milliseconds");
+			break;
+		case 'D':
+			if (parse_timeout(optarg, &c->co.drain_timeout_ms))
+				return usage("--drain-timeout takes milliseconds");
+			break;
+		case 'T':
+			if (fence_parse_u64(optarg, &c->co.threshold))
+				return usage("--threshold takes a number of regions");
+			break;
+		case 'M':
+			if (fence_parse_u64(optarg, &v) || v > 100000)
+				return usage("--max-rounds takes a number");
+			c->co.max_rounds = (int)v;
+			break;
+		case 'R':
+			if (fence_parse_u64(optarg, &v) || !v)
+				return usage("--rate takes MiB per second");
+			c->co.rate_mib_s = (double)v;
+			break;
+		case 'V': c->co.verify = 1; break;
+		case 'O': c->co.reopen = 1; break;
+		case 'S': c->co.do_switch = 1; break;
+		case 'P': c->co.sparse = 1; break;
+		case 'L': c->co.allow_closed = 1; break;
+		case 'C':
+			if (fence_parse_u64(optarg, &c->o.closes))
+				return usage("--closes takes the close number");
+			c->o.has_closes = 1;
+			break;
+		}
+	}
+	if (argc - optind != cmd->nargs)
+		return usage("wrong number of arguments");
+	if (c->co.reopen && c->co.do_switch)
+		return usage("--switch reopens the device on DST: no --reopen with it");
+	if (cmd->nargs > 1)
+		c->arg = argv[optind + 1];
+	if ((cmd->flags & CMD_GENERATION) &&
+	    (fence_parse_u64(c->arg, &c->gen) || !c->gen || c->gen > DM_FENCE_MAX_GENERATION))
+		return usage("GENERATION must be a number from 1 to 2^63-1");
+	return EXIT_OK;
+}
+
+static int resolve_or_report(const char *arg, struct fence_device *dev)
+{
+	int r = fence_resolve(arg, dev);
+
+	if (r == FENCE_NO_DEVICE)
+		return report_error(arg, NULL, ENXIO, "no such device-mapper device", EXIT_NODEV);
+	if (r == FENCE_NOT_FENCE)
+		return report_error(arg, NULL, ENXIO, "not a fence device", EXIT_NODEV);
+	if (r == FENCE_NO_PERMISSION)
+		return report_error(arg, NULL, EACCES,
+				    "permission denied (device-mapper needs CAP_SYS_ADMIN)",
+				    EXIT_REFUSED);
+	return EXIT_OK;
+}
+
+/* What a call that changed the device leaves behind: the journal, the record. */
+static void after_change(const struct command *cmd, struct ctx *c,
+			 const struct dm_fence_info *before, int r)
+{
+	const struct dm_fence_info *info = &c->info;
+	/* the fence happened also when its wait timed out or found writes of unknown fate */
+	int happened = !r || r == -ETIMEDOUT || r == -EINTR || r == -ENOLINK;
+
+	if (happened && (info->state != before->state || info->generation != before->generation ||
+			 (info->dev_flags & DM_FENCE_DEV_STORAGE_FENCED) !=
+			 (before->dev_flags & DM_FENCE_DEV_STORAGE_FENCED)))
+		log_change(c->dev.name, c->cmd, before, info);
+	/*
+	 * Recorded for the next boot (fencectl create): a fenced device comes
+	 * back fenced at its generation (also when --wait timed out: the
+	 * generation was raised).  The fence itself stands either way.
+	 */
+	if ((cmd->flags & CMD_RECORD) &&
+	    ((!strcmp(c->cmd, "fence") && info->state == DM_FENCE_STATE_FENCED && happened) ||
+	     (!strcmp(c->cmd, "unfence") && !r))) {
+		int w = fence_record_put(c->dev.name, info->generation,
+					 info->state == DM_FENCE_STATE_FENCED);
+
+		if (w)
+			fprintf(stderr, "fencectl: %s: cannot record generation %" PRIu64
+				" under %s: %s (a reboot recreates it closed)\n", c->dev.name,
+				(uint64_t)info->generation, fence_state_dir(), strerror(-w));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option mainopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx c = { .co = { .max_rounds = 30 } };
+	const struct command *cmd;
+	struct dm_fence_info before;
+	int o, r, base;
+
+	while ((o = getopt_long(argc, argv, "+jh", mainopts, NULL)) != -1) {
+		switch (o) {
 		case 'j':
 			json_output = 1;
 			break;
@@ -500,97 +806,21 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage("no command");
-	cmd = argv[optind++];
+	c.cmd = argv[optind++];
 	openlog("fencectl", LOG_PID, LOG_DAEMON);
-	if (!strcmp(cmd, "create") || !strcmp(cmd, "remove"))
-		return cmd_fencetab(cmd, argc - optind, argv + optind);
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "reopen") || !strcmp(cmd, "close") ||
-	    !strcmp(cmd, "drain") || !strcmp(cmd, "dirty") || !strcmp(cmd, "watch"))
-		nargs = 1;
-	else if (!strcmp(cmd, "fence") || !strcmp(cmd, "unfence") || !strcmp(cmd, "copy"))
-		nargs = 2;
-	else
+	if (!strcmp(c.cmd, "create") || !strcmp(c.cmd, "remove"))
+		return cmd_fencetab(c.cmd, argc - optind, argv + optind);
+	cmd = find_command(c.cmd);
+	if (!cmd)
 		return usage("unknown command");
-
-	/*
-	 * Command options, in any order with the operands: parse what follows
-	 * the command as its own argument vector (optind 0 re-initialises
-	 * getopt for it).
-	 */
-	argc -= optind - 1;
-	argv += optind - 1;
-	optind = 0;
-	allowed = !strcmp(cmd, "close") ? "f" : !strcmp(cmd, "drain") ? "ft" :
-		  !strcmp(cmd, "unfence") ? "FA" : !strcmp(cmd, "fence") ? "wt" :
-		  !strcmp(cmd, "dirty") ? "c" : !strcmp(cmd, "watch") ? "u" :
-		  !strcmp(cmd, "copy") ? "TMDRVOSPL" : !strcmp(cmd, "reopen") ? "C" : "";
-	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-		if (c == 'j') {
-			json_output = 1;
-			continue;
-		}
-		if (c == '?' || !strchr(allowed, c))
-			return usage("option not valid for this command");
-		switch (c) {
-		case 'f': o.fail = 1; break;
-		case 'F': o.force = 1; break;
-		case 'A': o.allow_open = 1; break;
-		case 'w': o.wait = 1; break;
-		case 'c': o.clear = 1; break;
-		case 'u': o.until = optarg; break;
-		case 't':
-			if (parse_timeout(optarg, &o.timeout_ms))
-				return usage("--timeout takes milliseconds");
-			break;
-		case 'D':
-			if (parse_timeout(optarg, &co.drain_timeout_ms))
-				return usage("--drain-timeout takes milliseconds");
-			break;
-		case 'T':
-			if (fence_parse_u64(optarg, &co.threshold))
-				return usage("--threshold takes a number of regions");
-			break;
-		case 'M':
-			if (fence_parse_u64(optarg, &gen) || gen > 100000)
-				return usage("--max-rounds takes a number");
-			co.max_rounds = (int)gen;
-			break;
-		case 'R':
-			if (fence_parse_u64(optarg, &gen) || !gen)
-				return usage("--rate takes MiB per second");
-			co.rate_mib_s = (double)gen;
-			break;
-		case 'V': co.verify = 1; break;
-		case 'O': co.reopen = 1; break;
-		case 'S': co.do_switch = 1; break;
-		case 'P': co.sparse = 1; break;
-		case 'L': co.allow_closed = 1; break;
-		case 'C':
-			if (fence_parse_u64(optarg, &o.closes))
-				return usage("--closes takes the close number");
-			o.has_closes = 1;
-			break;
-		}
-	}
-	if (argc - optind != nargs)
-		return usage("wrong number of arguments");
-	if (co.reopen && co.do_switch)
-		return usage("--switch reopens the device on DST: no --reopen with it");
-	gen = 0;
-	if ((!strcmp(cmd, "fence") || !strcmp(cmd, "unfence")) &&
-	    (fence_parse_u64(argv[optind + 1], &gen) || !gen || gen > DM_FENCE_MAX_GENERATION))
-		return usage("GENERATION must be a number from 1 to 2^63-1");
-
-	r = fence_resolve(argv[optind], &dev);
-	if (r == FENCE_NO_DEVICE)
-		return report_error(argv[optind], NULL, ENXIO, "no such device-mapper device",
-				    EXIT_NODEV);
-	if (r == FENCE_NOT_FENCE)
-		return report_error(argv[optind], NULL, ENXIO, "not a fence device", EXIT_NODEV);
-	if (r == FENCE_NO_PERMISSION)
-		return report_error(argv[optind], NULL, EACCES,
-				    "permission denied (device-mapper needs CAP_SYS_ADMIN)",
-				    EXIT_REFUSED);
+	/* the command's own argument vector starts at the command */
+	base = optind - 1;
+	r = parse_command_options(argc - base, argv + base, cmd, &c);
+	if (r)
+		return r;
+	r = resolve_or_report(argv[base + optind], &c.dev);
+	if (r)
+		return r;
 
 	/* no SA_RESTART: a signal ends a wait in the kernel with EINTR */
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -602,113 +832,24 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 
-	memset(&info, 0, sizeof(info));
 	memset(&before, 0, sizeof(before));
-	changes = strcmp(cmd, "status") && strcmp(cmd, "dirty") && strcmp(cmd, "watch") &&
-		  strcmp(cmd, "copy");
-	if (changes)
-		fence_status(&dev, &before);
-	if (!strcmp(cmd, "status"))
-		r = fence_status(&dev, &info);
-	else if (!strcmp(cmd, "close"))
-		r = fence_close(&dev, o.fail, &info);
-	else if (!strcmp(cmd, "drain"))
-		r = fence_drain(&dev, o.fail, o.timeout_ms, &info);
-	else if (!strcmp(cmd, "reopen"))
-		r = fence_reopen(&dev, o.has_closes ? &o.closes : NULL, &info);
-	else if (!strcmp(cmd, "unfence")) {
-		/*
-		 * A host fenced at the storage level is often not rebooted
-		 * (Pacemaker leaves its qemu running): whatever still holds
-		 * the device open would write again the moment it is
-		 * unfenced (fence_scsi checks the same).  Not a kernel rule:
-		 * a fenced device can be opened, and is by udev's probe.
-		 */
-		int n = o.allow_open ? 0 : fence_open_count(&dev);
-
-		if (n > 0) {
-			char why[200];
-
-			snprintf(why, sizeof(why), "refused: the device is open (%d opener%s): "
-				 "what runs on it would write again; stop it, or --allow-open",
-				 n, n == 1 ? "" : "s");
-			return report_error(dev.name, cmd, EBUSY, why, EXIT_REFUSED);
-		}
-		r = fence_unfence(&dev, gen, o.force, &info);
-	}
-	else if (!strcmp(cmd, "fence"))
-		r = fence_fence(&dev, gen, o.wait, o.timeout_ms, &info);
-	else if (!strcmp(cmd, "dirty"))
-		return cmd_dirty(&dev, &o);
-	else if (!strcmp(cmd, "copy")) {
-		co.json = json_output;
-		/* one copy per device: a second would replace the first's standby */
-		lock = fence_lock_device(dev.name);
-		if (lock == -EBUSY)
-			return report_error(dev.name, "copy", EBUSY,
-					    "another copy, create or remove of it runs: not started",
-					    EXIT_REFUSED);
-		r = lock < 0 ? lock : fence_copy(&dev, argv[optind + 1], &co, &interrupted,
-						 &switched);
-		if (lock >= 0)
-			close(lock);
-		c = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED :
-		    r && switched ? EXIT_SWITCHED : exit_for(r);
-		if (r && r != -ESTALE && json_output) {
-			/*
-			 * The last line says how it ended, with the errno's
-			 * name (a copy the source's fence ended is "done").
-			 */
-			struct json_object *j = json_object_new_object();
-
-			json_object_object_add(j, "event", json_object_new_string("error"));
-			json_object_object_add(j, "error", json_object_new_string(errno_name(-r)));
-			json_object_object_add(j, "message", json_object_new_string(strerror(-r)));
-			json_object_object_add(j, "exit", json_object_new_int(c));
-			/* past the point of no return: the device runs on DST */
-			json_object_object_add(j, "switched", json_object_new_boolean(switched));
-			print_json(j);
-		} else if (r && switched) {
-			fprintf(stderr, "fencectl: %s: copy: %s, after the switch: the device runs "
-				"on %s\n", dev.name, strerror(-r), argv[optind + 1]);
-		} else if (r == -ENXIO) {
-			/* the calls name the disk resolved at the start */
-			fprintf(stderr, "fencectl: %s: copy: the device went away (removed, "
-				"or removed and created again: another disk now); nothing "
-				"done to it since\n", dev.name);
-		} else if (r && r != -ECANCELED && r != -ESTALE) {
-			fprintf(stderr, "fencectl: %s: copy: %s\n", dev.name, strerror(-r));
-		}
-		return c;
-	}
-	else
-		return cmd_watch(&dev, &o);
-
-	if (changes && (!r || r == -ETIMEDOUT || r == -EINTR) &&
-	    (info.state != before.state || info.generation != before.generation))
-		log_change(dev.name, cmd, &before, &info);
-	/*
-	 * Recorded for the next boot (fencectl create): a fenced device comes
-	 * back fenced at its generation (also when --wait timed out: the
-	 * generation was raised).  The fence itself stands either way.
-	 */
-	if ((!strcmp(cmd, "fence") && info.state == DM_FENCE_STATE_FENCED &&
-	     (!r || r == -ETIMEDOUT || r == -EINTR)) || (!strcmp(cmd, "unfence") && !r)) {
-		int w = fence_record_put(dev.name, info.generation,
-					 info.state == DM_FENCE_STATE_FENCED);
-
-		if (w)
-			fprintf(stderr, "fencectl: %s: cannot record generation %" PRIu64
-				" under %s: %s (a reboot recreates it closed)\n", dev.name,
-				(uint64_t)info.generation, fence_state_dir(), strerror(-w));
-	}
+	if (cmd->flags & CMD_CHANGES)
+		fence_status(&c.dev, &before);
+	r = cmd->run(&c);
+	if (c.done)
+		return c.exit;
+	if (cmd->flags & CMD_CHANGES)
+		after_change(cmd, &c, &before, r);
 	/* a refusal that filled nothing (bad input, no permission): no counts */
 	if (r && r != -ETIMEDOUT && r != -EINTR && r != -EBUSY && r != -EINVAL &&
-	    r != -EIO && r != -ESTALE)
-		return report_error(dev.name, cmd, -r, strerror(-r), exit_for(r));
+	    r != -EIO && r != -ESTALE && r != -ENOLINK)
+		return report_error(c.dev.name, c.cmd, -r, strerror(-r), exit_for(r));
 	if (r && !json_output)
-		fprintf(stderr, "fencectl: %s: %s: %s\n", dev.name, cmd,
-			r == -ETIMEDOUT ? "timed out" : strerror(-r));
-	print_info(&dev, &info, cmd, r);
+		fprintf(stderr, "fencectl: %s: %s: %s\n", c.dev.name, c.cmd,
+			r == -ETIMEDOUT ? "timed out" :
+			r == -ENOLINK ? "fenced, but not settled: writes of an older generation "
+			"ended with an error below and may still land (fence the storage, "
+			"then storage-fenced)" : strerror(-r));
+	print_info(&c.dev, &c.info, c.cmd, r);
 	return exit_for(r);
 }

@@ -323,6 +323,20 @@ int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
 	return r;
 }
 
+int fence_storage_fenced(const struct fence_device *dev, uint64_t generation, int wait,
+			 uint32_t timeout_ms, struct dm_fence_info *info)
+{
+	struct dm_fence_fence s;
+	int r;
+
+	HDR(s, dev, DM_FENCE_FENCE_STORAGE | (wait ? DM_FENCE_FENCE_WAIT : 0));
+	s.generation = generation;
+	s.timeout_ms = timeout_ms;
+	r = fence_ioctl(DM_FENCE_IOC_FENCE, &s);
+	*info = s.info;
+	return r;
+}
+
 int fence_get_dirty(const struct fence_device *dev, uint64_t start, uint64_t count,
 		    uint64_t *bitmap, int clear, uint64_t *dirty)
 {

@@ -91,6 +91,13 @@ int fence_unfence(const struct fence_device *dev, uint64_t generation,
 		  int force, struct dm_fence_info *info);
 int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
 		uint32_t timeout_ms, struct dm_fence_info *info);
+/*
+ * The caller confirms that the storage refuses this host's writes (export
+ * revoked, reservation key preempted), for the fence at @generation: the
+ * device is then settled (kernels since 1.6; EINVAL before).
+ */
+int fence_storage_fenced(const struct fence_device *dev, uint64_t generation, int wait,
+			 uint32_t timeout_ms, struct dm_fence_info *info);
 int fence_get_dirty(const struct fence_device *dev, uint64_t start,
 		    uint64_t count, uint64_t *bitmap, int clear,
 		    uint64_t *dirty);
