@@ -58,15 +58,15 @@ nfs_client_shutdown() {
 nfs_teardown() {
 	local l
 	# the server answers first: losetup -j stats the file on the mount
-	rpc.nfsd "$NFS_THREADS" 2>/dev/null
+	rpc.nfsd "$NFS_THREADS" 2>/dev/null || true
 	for l in $(losetup -n -O NAME -j "$NFS_MNT/disk.img" 2>/dev/null); do
-		losetup -d "$l" 2>/dev/null
+		losetup -d "$l" 2>/dev/null || true
 	done
-	umount -f -l "$NFS_MNT" 2>/dev/null
-	exportfs -ua 2>/dev/null
-	rpc.nfsd 0 2>/dev/null
-	umount "$NFS_SRV" 2>/dev/null
-	pkill -x rpc.mountd 2>/dev/null
+	umount -f -l "$NFS_MNT" 2>/dev/null || true
+	exportfs -ua 2>/dev/null || true
+	rpc.nfsd 0 2>/dev/null || true
+	umount "$NFS_SRV" 2>/dev/null || true
+	pkill -x rpc.mountd 2>/dev/null || true
 	true
 }
 
@@ -80,4 +80,83 @@ srv_block_sum() {
 host_b_write() {	# <block> <file>
 	dd if="$2" of="$NFS_SRV/disk.img" bs=4k seek="$1" count=1 conv=notrunc \
 		oflag=direct status=none
+}
+
+# --- a real partition (TESTING.md's NFS scenario) --------------------------
+# Host A is a network namespace with its own address on a veth pair to the
+# server (the guest's own namespace); A's mount, made with A's network,
+# lives in the guest's mount namespace, so the loop device on it and the
+# fence device above are the guest's.  A partition drops A's packets at both
+# receivers (nft, input hook), as a failed switch does: neither TCP stack
+# notices, and whatever sits in A's send queue is retransmitted when the
+# drops stop.  `rpc.nfsd 0` would close the connections and hide that.
+NFS_A_NS=hosta
+NFS_A_ADDR=10.99.0.2
+NFS_SRV_ADDR=10.99.0.1
+
+nfs_a_start() {	# the server (nfs_server_start first) and host A's network
+	modprobe -a veth nf_tables
+	mkdir -p /run/netns
+	ip netns add "$NFS_A_NS"
+	ip link add veth-srv type veth peer name veth-a
+	ip link set veth-a netns "$NFS_A_NS"
+	ip addr add "$NFS_SRV_ADDR/24" dev veth-srv
+	ip link set veth-srv up
+	ip -n "$NFS_A_NS" addr add "$NFS_A_ADDR/24" dev veth-a
+	ip -n "$NFS_A_NS" link set veth-a up
+	ip -n "$NFS_A_NS" link set lo up
+	exportfs -o rw,no_root_squash,insecure,fsid=1,sync "$NFS_A_ADDR:$NFS_SRV"
+}
+
+# Host A mounts (with its own network; <options> after vers=3,tcp) and makes
+# its disk: prints the loop device
+nfs_a_disk() {	# <size_MiB> <mount options>
+	timeout 60 nsenter --net="/run/netns/$NFS_A_NS" mount -t nfs \
+		-o "vers=3,nolock,tcp,$2" "$NFS_SRV_ADDR:$NFS_SRV" "$NFS_MNT" ||
+		fail "host A's NFS mount failed"
+	mountpoint -d "$NFS_MNT" > /tmp/nfs-mnt.dev
+	truncate -s "${1}M" "$NFS_MNT/disk.img"
+	losetup -f --show --direct-io=on "$NFS_MNT/disk.img"
+}
+
+nfs_partition() {	# drop A's packets, both ways, at both receivers
+	nft -f - <<-NFT
+	table inet partition {
+		chain input { type filter hook input priority 0; ip saddr $NFS_A_ADDR drop; }
+	}
+	NFT
+	ip netns exec "$NFS_A_NS" nft -f - <<-NFT
+	table inet partition {
+		chain input { type filter hook input priority 0; ip saddr $NFS_SRV_ADDR drop; }
+	}
+	NFT
+}
+
+nfs_heal() {	# (also from teardown, when there is no partition)
+	nft delete table inet partition 2>/dev/null || true
+	ip netns exec "$NFS_A_NS" nft delete table inet partition 2>/dev/null || true
+}
+
+# Bytes host A's TCP stack still has to deliver to the server's nfsd.
+nfs_a_sendq() {
+	ip netns exec "$NFS_A_NS" ss -Htn "dst $NFS_SRV_ADDR:2049" |
+		awk '{ n += $3 } END { print n + 0 }'
+}
+
+nfs_a_sendq_is_zero() { [ "$(nfs_a_sendq)" = 0 ]; }
+nfs_a_sendq_not_zero() { [ "$(nfs_a_sendq)" != 0 ]; }
+
+# The storage-side fence of a Linux NFS server: A's address loses the
+# export, and the kernel's export caches forget it, so that every WRITE of
+# A's that arrives later (a retransmission) is refused.
+nfs_revoke_a() {
+	exportfs -u "$NFS_A_ADDR:$NFS_SRV"
+	exportfs -f
+}
+
+nfs_a_teardown() {
+	nfs_heal
+	nfs_teardown
+	ip netns del "$NFS_A_NS" 2>/dev/null || true
+	ip link del veth-srv 2>/dev/null || true
 }

@@ -72,8 +72,8 @@ wait_until() {	# <timeout_s> <cmd...>
 
 # --- status of a fence device -------------------------------------------
 # Fields: state generation inflight held stale_inflight late_completions
-#         failed_writes dirty/regions flush_errors
-FENCE_FIELDS=(state generation inflight held stale late failed dirty flush_errors)
+#         failed_writes dirty/regions flush_errors unknown_fate
+FENCE_FIELDS=(state generation inflight held stale late failed dirty flush_errors unknown)
 
 fence_status() {	# <name>: the fence target's own fields
 	dmsetup status "$1" | sed -n 's/^[0-9]* [0-9]* fence //p'
