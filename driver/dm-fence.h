@@ -261,11 +261,6 @@ int fence_dev_close(struct fence_dev *fdev, bool fail, bool if_open,
 int fence_dev_open(struct fence_dev *fdev, bool unfence, u64 generation,
 		   bool force, const u64 *closes);
 int fence_dev_fence(struct fence_dev *fdev, u64 generation);
-int fence_dev_storage_fenced(struct fence_dev *fdev, u64 generation);
-bool fence_dev_settled(struct fence_dev *fdev, bool *final);
-void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
-void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
-u64 fence_dev_flush_errors(struct fence_dev *fdev);
 void fence_fail_bios(struct fence_dev *fdev, struct bio_list *bios);
 unsigned long fence_open_locked(struct fence_dev *fdev, struct fence_epoch *ep);
 struct fence_epoch *fence_open_begin(struct fence_dev *fdev);
@@ -282,6 +277,14 @@ static inline void fence_set_state(struct fence_dev *fdev, enum fence_state stat
 	lockdep_assert_held(&fdev->lock);
 	WRITE_ONCE(fdev->state, state);
 }
+
+/* dm-fence-fate.c: writes of unknown fate, settled, and the counts */
+void fence_dev_write_error(struct fence_dev *fdev, struct fence_epoch *ep);
+int fence_dev_storage_fenced(struct fence_dev *fdev, u64 generation);
+bool fence_dev_settled(struct fence_dev *fdev, bool *final);
+void fence_dev_counts(struct fence_dev *fdev, struct fence_counts *c);
+void fence_dev_info(struct fence_dev *fdev, struct dm_fence_info *info);
+u64 fence_dev_flush_errors(struct fence_dev *fdev);
 
 /* dm-fence-retire.c: an epoch's life */
 int fence_epoch_cache_init(void);
