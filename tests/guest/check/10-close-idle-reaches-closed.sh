@@ -12,7 +12,7 @@ timeout 10 dmsetup wait f0 "$nr" || fail "no event after close"
 wait_state f0 closed 10 || fail "not closed: $(fence_status f0)"
 trace_stop > /tmp/trace
 grep -Eq '^F[A-Z]* [0-9]+ 0$' /tmp/trace || fail "no flush reached the backing device after close"
-expect_eq "$(fence_status f0)" "closed 1 0 0 0 0 0 0/256 0" "status when closed"
+expect_eq "$(fence_status f0)" "closed 1 0 0 0 0 0 0/256 0 0" "status when closed"
 case "$(dmsetup table f0)" in
 *" closed"*) ;;
 *) fail "table of a closed device lacks 'closed': $(dmsetup table f0)" ;;

@@ -30,4 +30,4 @@ for p in "${pids[@]}"; do
 done
 expect_eq "$(block_sum "$dev" 7)" "$(file_sum /tmp/w3)" "block 7 holds the last held write"
 expect_eq "$(block_sum "$dev" 9)" "$(file_sum /tmp/other)" "block 9"
-expect_eq "$(fence_status f0)" "open 1 0 0 0 0 0 1/256 0" "status after reopen (blocks 7 and 9: region 0 dirty)"
+expect_eq "$(fence_status f0)" "open 1 0 0 0 0 0 1/256 0 0" "status after reopen (blocks 7 and 9: region 0 dirty)"

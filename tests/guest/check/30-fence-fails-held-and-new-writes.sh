@@ -19,7 +19,7 @@ nr=$(dmsetup info -c --noheadings -o events f0)
 dmsetup message f0 0 fence 2
 timeout 10 dmsetup wait f0 "$nr" || fail "no event after fence"
 wait $w && fail "held write succeeded after fence"
-expect_eq "$(fence_status f0)" "fenced 2 0 0 0 0 1 0/256 0" "status after fence"
+expect_eq "$(fence_status f0)" "fenced 2 0 0 0 0 1 0/256 0 0 settled" "status after fence"
 case "$(dmsetup table f0)" in
 *" generation 2"*) ;;
 *) fail "table does not carry generation 2: $(dmsetup table f0)" ;;

@@ -31,4 +31,4 @@ wait $w && fail "the held write succeeded after fence"
 dmsetup suspend f0
 dmsetup resume f0
 expect_eq "$(block_sum "$dev" 3)" "$before" "backing device after reload + fence"
-expect_eq "$(fence_status f0)" "fenced 3 0 0 0 0 2 0/256 0" "status"
+expect_eq "$(fence_status f0)" "fenced 3 0 0 0 0 2 0/256 0 0 settled" "status"

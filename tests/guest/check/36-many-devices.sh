@@ -26,7 +26,7 @@ while read -r name _ _ _ st; do
 	i=${name#m}
 	i=${i%:}
 	[ "$i" = "$victim" ] && continue
-	[ "$st" = "open $((i + 1)) 0 0 0 0 0 0/8 0" ] || fail "m$i changed by fencing m$victim: $st"
+	[ "$st" = "open $((i + 1)) 0 0 0 0 0 0/8 0 0" ] || fail "m$i changed by fencing m$victim: $st"
 done < /tmp/status
 # and writes still pass on its neighbours
 for i in $((victim - 1)) $((victim + 1)); do

@@ -26,4 +26,4 @@ setpriv --reuid=65534 --regid=65534 --clear-groups \
 # (root of a user namespace cannot be tried here: unshare(CLONE_NEWUSER)
 # is refused inside the chroot the guest runs in; capable() checks the
 # initial namespace, so it gets EPERM like the caller above)
-expect_eq "$(fence_status f0)" "open 1 0 0 0 0 0 1/256 0" "status after all refusals"
+expect_eq "$(fence_status f0)" "open 1 0 0 0 0 0 1/256 0 0" "status after all refusals"

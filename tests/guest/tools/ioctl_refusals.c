@@ -169,8 +169,11 @@ int main(int argc, char **argv)
 	  expect("DRAIN unknown flag", DM_FENCE_IOC_DRAIN, &s, EINVAL); }
 	{ struct dm_fence_reopen s = { .hdr = HDR(s, 0x10) };
 	  expect("REOPEN unknown flag", DM_FENCE_IOC_REOPEN, &s, EINVAL); }
-	{ struct dm_fence_fence s = { .hdr = HDR(s, 2), .generation = 1000 };
+	{ struct dm_fence_fence s = { .hdr = HDR(s, 4), .generation = 1000 };
 	  expect("FENCE unknown flag", DM_FENCE_IOC_FENCE, &s, EINVAL); }
+	/* a storage-side fence confirmed for a fence that is not there */
+	{ struct dm_fence_fence s = { .hdr = HDR(s, DM_FENCE_FENCE_STORAGE), .generation = 1 };
+	  expect("FENCE STORAGE of an open device", DM_FENCE_IOC_FENCE, &s, ESTALE); }
 	{ struct dm_fence_get_dirty s = { .hdr = HDR(s, 8) };
 	  expect("GET_DIRTY unknown flag", DM_FENCE_IOC_GET_DIRTY, &s, EINVAL); }
 
