@@ -62,10 +62,11 @@ static const char usage_text[] =
 	"  reopen DEV [--closes N]           let writes pass again (closing/closed);\n"
 	"                                    with N, only after close number N (the\n"
 	"                                    caller's: close/drain --json closes)\n"
-	"  unfence DEV GEN [--force] [--allow-open]\n"
+	"  unfence DEV GEN [--force] [--allow-open] [--only-by WHO]\n"
 	"                                    open a device fenced at GEN (still at GEN),\n"
-	"                                    not while anything has it open\n"
-	"  fence DEV GEN [--wait] [--timeout MS]\n"
+	"                                    not while anything has it open (--only-by:\n"
+	"                                    only if WHO fenced it, as recorded here)\n"
+	"  fence DEV GEN [--wait] [--timeout MS] [--by WHO]\n"
 	"                                    raise the generation; --wait: until no write\n"
 	"                                    of an older one can land (exit 8: some\n"
 	"                                    ended with an error below and still may)\n"
@@ -205,6 +206,16 @@ static void print_info(const struct fence_device *dev, const struct dm_fence_inf
 
 		if (n >= 0)
 			json_object_object_add(o, "open_count", json_object_new_int(n));
+		if (i->state == DM_FENCE_STATE_FENCED) {
+			/* who fenced it at this generation, by this host's record */
+			uint64_t g = 0;
+			int f = 0;
+			char by[FENCE_BY_MAX] = "";
+
+			if (!fence_record_get(dev->name, &g, &f, by) && f && g == i->generation &&
+			    by[0])
+				json_object_object_add(o, "fenced_by", json_object_new_string(by));
+		}
 		if (what)
 			json_object_object_add(o, "command", json_object_new_string(what));
 		/* whose close it is: a reopen --closes N undoes only this one */
@@ -267,6 +278,7 @@ static int parse_timeout(const char *s, uint32_t *ms)
 }
 
 struct opts {
+	const char *by, *only_by;	/* fence --by WHO, unfence --only-by WHO */
 	int fail, force, wait, clear, allow_open, has_closes;
 	uint64_t closes;
 	uint32_t timeout_ms;
@@ -537,7 +549,25 @@ static int run_unfence(struct ctx *c)
 	 * can be opened, and is by udev's probe.
 	 */
 	int n = c->o.allow_open ? 0 : fence_open_count(&c->dev);
+	uint64_t rec_gen = 0;
+	int rec_fenced = 0;
+	char by[FENCE_BY_MAX] = "";
 
+	/*
+	 * --only-by WHO: only what WHO fenced, at this generation, by this
+	 * host's record (a disk that dm-fence-migrate fenced when its VM left
+	 * is not the fence agent's to open when Pacemaker unfences the node).
+	 */
+	if (c->o.only_by &&
+	    (fence_record_get(c->dev.name, &rec_gen, &rec_fenced, by) || !rec_fenced ||
+	     rec_gen != c->gen || strcmp(by, c->o.only_by))) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "refused: fenced at %" PRIu64 " by %s, not by %s: "
+			 "left fenced", c->gen, by[0] && rec_gen == c->gen ? by : "someone else",
+			 c->o.only_by);
+		return ctx_done(c, report_error(c->dev.name, c->cmd, EPERM, why, EXIT_REFUSED));
+	}
 	if (n > 0) {
 		char why[200];
 
@@ -629,8 +659,8 @@ static const struct command {
 	{ "close", 1, "f", CMD_CHANGES, run_close },
 	{ "drain", 1, "ft", CMD_CHANGES, run_drain },
 	{ "reopen", 1, "C", CMD_CHANGES, run_reopen },
-	{ "unfence", 2, "FA", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_unfence },
-	{ "fence", 2, "wt", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_fence },
+	{ "unfence", 2, "FAY", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_unfence },
+	{ "fence", 2, "wtB", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_fence },
 	{ "storage-fenced", 2, "wt", CMD_CHANGES | CMD_GENERATION, run_storage_fenced },
 	{ "dirty", 1, "c", 0, run_dirty },
 	{ "watch", 1, "u", 0, run_watch },
@@ -668,6 +698,8 @@ static int parse_command_options(int argc, char **argv, const struct command *cm
 		{ "sparse", no_argument, NULL, 'P' },
 		{ "allow-closed", no_argument, NULL, 'L' },
 		{ "closes", required_argument, NULL, 'C' },
+		{ "by", required_argument, NULL, 'B' },
+		{ "only-by", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -716,6 +748,13 @@ static int parse_command_options(int argc, char **argv, const struct command *cm
 		case 'S': c->co.do_switch = 1; break;
 		case 'P': c->co.sparse = 1; break;
 		case 'L': c->co.allow_closed = 1; break;
+		case 'B':
+		case 'Y':
+			if (!fence_by_valid(optarg))
+				return usage("--by and --only-by take a name of up to 31 letters, "
+					     "digits, '_', '.' or '-'");
+			*(o == 'B' ? &c->o.by : &c->o.only_by) = optarg;
+			break;
 		case 'C':
 			if (fence_parse_u64(optarg, &c->o.closes))
 				return usage("--closes takes the close number");
@@ -771,7 +810,7 @@ static void after_change(const struct command *cmd, struct ctx *c,
 	    ((!strcmp(c->cmd, "fence") && info->state == DM_FENCE_STATE_FENCED && happened) ||
 	     (!strcmp(c->cmd, "unfence") && !r))) {
 		int w = fence_record_put(c->dev.name, info->generation,
-					 info->state == DM_FENCE_STATE_FENCED);
+					 info->state == DM_FENCE_STATE_FENCED, c->o.by);
 
 		if (w)
 			fprintf(stderr, "fencectl: %s: cannot record generation %" PRIu64

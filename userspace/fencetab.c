@@ -188,11 +188,19 @@ static int record_path(const char *name, char *path, size_t len)
 	return snprintf(path, len, "%s/%s", fence_state_dir(), name) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
-int fence_record_get(const char *name, uint64_t *generation, int *fenced)
+int fence_by_valid(const char *by)
 {
-	char path[PATH_MAX], state[16];
+	size_t n = strlen(by);
+
+	return n && n < FENCE_BY_MAX &&
+	       strspn(by, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
+int fence_record_get(const char *name, uint64_t *generation, int *fenced, char *by)
+{
+	char path[PATH_MAX], state[16], who[FENCE_BY_MAX] = "";
 	FILE *f;
-	int r;
+	int r, n;
 
 	r = record_path(name, path, sizeof(path));
 	if (r)
@@ -200,10 +208,14 @@ int fence_record_get(const char *name, uint64_t *generation, int *fenced)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	r = fscanf(f, "generation %" SCNu64 " %15s", generation, state) == 2 ? 0 : -EINVAL;
+	/* "generation G fenced|open [by WHO]": records before WHO have two words */
+	n = fscanf(f, "generation %" SCNu64 " %15s by %31s", generation, state, who);
+	r = n >= 2 ? 0 : -EINVAL;
 	fclose(f);
 	if (!r)
 		*fenced = !strcmp(state, "fenced");
+	if (by)
+		strcpy(by, !r && fence_by_valid(who) ? who : "");
 	return r;
 }
 
@@ -306,9 +318,9 @@ out:
  * fenced while the device is open, and the next boot creates it fenced,
  * the safe side).
  */
-int fence_record_put(const char *name, uint64_t generation, int fenced)
+int fence_record_put(const char *name, uint64_t generation, int fenced, const char *by)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], text[64];
+	char path[PATH_MAX], tmp[PATH_MAX + 8], text[64 + FENCE_BY_MAX];
 	uint64_t cur = 0;
 	int fd, dir, r, len, cur_fenced;
 
@@ -324,11 +336,12 @@ int fence_record_put(const char *name, uint64_t generation, int fenced)
 		r = -errno;
 		goto out;
 	}
-	if (!fence_record_get(name, &cur, &cur_fenced) && cur > generation)
+	if (!fence_record_get(name, &cur, &cur_fenced, NULL) && cur > generation)
 		goto out;
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	len = snprintf(text, sizeof(text), "generation %" PRIu64 " %s\n", generation,
-		       fenced ? "fenced" : "open");
+	by = fenced && by && fence_by_valid(by) ? by : NULL;
+	len = snprintf(text, sizeof(text), "generation %" PRIu64 " %s%s%s\n", generation,
+		       fenced ? "fenced" : "open", by ? " by " : "", by ? by : "");
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
@@ -412,7 +425,7 @@ int fencetab_create(const struct fencetab_entry *e, char *line, size_t len)
 	r = dm_exists(e->name);
 	if (r)
 		return r < 0 ? r : check_existing(e);
-	r = fence_record_get(e->name, &rec_gen, &fenced);
+	r = fence_record_get(e->name, &rec_gen, &fenced, NULL);
 	if (r && r != -ENOENT)
 		return r;
 	if (!r && rec_gen > gen)

@@ -34,10 +34,21 @@ const char *fence_state_dir(void);
  */
 int fencetab_load(struct fencetab_entry **v, size_t *n, unsigned int *bad);
 
-/* What fencectl last did to NAME on this host: 0, or -ENOENT if never. */
-int fence_record_get(const char *name, uint64_t *generation, int *fenced);
-/* Record it, durably (written, fsynced, renamed, directory fsynced). */
-int fence_record_put(const char *name, uint64_t generation, int fenced);
+/*
+ * What fencectl last did to NAME on this host: 0, or -ENOENT if never.
+ * @by (FENCE_BY_MAX bytes, may be NULL): who fenced it ("fence --by"), or
+ * "" when not said.
+ */
+#define FENCE_BY_MAX 32
+int fence_record_get(const char *name, uint64_t *generation, int *fenced, char *by);
+/*
+ * Record it, durably (written, fsynced, renamed, directory fsynced); @by
+ * (NULL or a word of [A-Za-z0-9_.-], shorter than FENCE_BY_MAX) names who
+ * fenced it.
+ */
+int fence_record_put(const char *name, uint64_t generation, int fenced, const char *by);
+/* Is @by a name fence_record_put() takes? */
+int fence_by_valid(const char *by);
 
 /*
  * Create the device of one entry, closed, or fenced if its record says so,

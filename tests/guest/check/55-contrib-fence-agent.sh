@@ -87,13 +87,27 @@ expect_exit 1 run_agent action=on devices=a,b
 has "b: unfence 2: .*open" < /tmp/expect_exit.out || fail "on while b is open: $(cat /tmp/expect_exit.out)"
 expect_field b state fenced
 exec 7<&-
-# on (unfence): open again, writes pass; a closed device stays closed
+# on (unfence): open again, writes pass; a closed device stays closed, and
+# one dm-fence-migrate fenced (its VM left this node: another host's disk
+# now) or one fenced by hand stays fenced
 fence_create d "$(nullb_create dest 16)" closed
-expect_exit 0 run_agent action=on devices=a,b,d
+fence_create e "$(nullb_create moved 16)"
+"$FENCECTL" fence e 2 --by dm-fence-migrate > /dev/null
+fence_create f "$(nullb_create byhand 16)" generation 3 fenced
+expect_eq "$("$FENCECTL" --json status e | python3 -c 'import json,sys; print(json.load(sys.stdin).get("fenced_by"))')" \
+	dm-fence-migrate "fencectl status: who fenced e"
+expect_exit 0 run_agent action=on devices=a,b,d,e,f
 expect_field a state open
 expect_field b state open
 expect_field d state closed
+expect_field e state fenced
+expect_field f state fenced
 expect_exit 0 run_agent action=status devices=a,b
+# fencectl itself: --only-by refuses what another fenced
+expect_exit 4 "$FENCECTL" unfence e 2 --only-by fence_dmfence
+has "fenced at 2 by dm-fence-migrate, not by fence_dmfence" < /tmp/expect_exit.out ||
+	fail "unfence --only-by: $(cat /tmp/expect_exit.out)"
+expect_field e state fenced
 
 # off while a write stays below longer than power_timeout: failure
 gate_create below_c "$disk"

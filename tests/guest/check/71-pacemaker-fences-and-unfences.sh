@@ -18,7 +18,10 @@
 load_fence
 trap pcmk_cleanup EXIT
 
-fence_create vmA "$(nullb_create disk1 16)" generation 2 fenced
+# vmA as the agent left it when a peer fenced node1 before it rebooted
+# (the agent's 'on' opens only what the agent fenced: fencectl's record)
+fence_create vmA "$(nullb_create disk1 16)"
+"$FENCECTL" fence vmA 2 --by fence_dmfence > /dev/null
 fence_create dest "$(nullb_create disk2 16)" closed
 fence_create vmB "$(nullb_create disk3 16)"
 expect_field vmA state fenced
@@ -87,7 +90,7 @@ expect_field vmA state open
 
 # a peer fenced node1 (the device's generation raised), then unfencing
 # through the cluster opens it, at that generation, and not the destination
-"$FENCECTL" fence vmA 3 > /dev/null
+"$FENCECTL" fence vmA 3 --by fence_dmfence > /dev/null	# as a peer's agent does
 timeout 180 stonith_admin --unfence node1 --timeout 120 ||
 	fail "stonith_admin --unfence node1 failed: $(tail -30 "$PCMK_DIR/pacemaker.log")"
 expect_field vmA state open
@@ -96,6 +99,6 @@ expect_field dest state closed
 
 # node1 leaves; fenced meanwhile; joins again and is unfenced on the way
 pcmk_stop
-"$FENCECTL" fence vmA 4 > /dev/null
+"$FENCECTL" fence vmA 4 --by fence_dmfence > /dev/null	# as a peer's agent does
 pcmk_start
 unfenced_on_join 4 fenced
