@@ -41,6 +41,7 @@
 
 #include "copy.h"
 #include "fencetab.h"
+#include "journal.h"
 
 #define CHUNK		(4u << 20)	/* bytes per read by --verify */
 #define ALIGN		4096
@@ -613,6 +614,16 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 	}
 	c.start = now();
 	clears_at_start = info.clears;
+	{
+		/* round 0 writes all of DST, and clears the source's bitmap */
+		const struct fence_field f[] = {
+			{ "COPY_TO", dst_path },
+			{ "SWITCH", o->do_switch ? "1" : NULL },
+		};
+
+		fence_journal(LOG_NOTICE, "copy-start", src->name, f, 2, "copy to %s started%s",
+			      dst_path, o->do_switch ? " (--switch)" : "");
+	}
 
 	/* round 0: everything, after clearing what was dirty before */
 	dirty = fetch(&c);
@@ -758,21 +769,44 @@ int fence_copy(const struct fence_device *src, const char *dst_path, const struc
 		}
 		switched = 1;
 		c.closed_by_us = 0;
-		syslog(LOG_NOTICE, "%s: copy switched it from %u:%u to %s (%u:%u)", src->name,
-		       major(c.table.backing), minor(c.table.backing), dst_path,
-		       major(dst_st.st_rdev), minor(dst_st.st_rdev));
+		{
+			char before[24], after[24];
+			const struct fence_field f[] = {
+				{ "BACKING_BEFORE", before },
+				{ "BACKING_AFTER", after },
+				{ "BACKING_AFTER_PATH", dst_path },
+			};
+
+			snprintf(before, sizeof(before), "%u:%u", major(c.table.backing),
+				 minor(c.table.backing));
+			snprintf(after, sizeof(after), "%u:%u", major(dst_st.st_rdev),
+				 minor(dst_st.st_rdev));
+			fence_journal(LOG_NOTICE, "switch", src->name, f, 3,
+				      "copy switched it from %s to %s (%s)", before, dst_path, after);
+		}
 		tab = fencetab_set_backing(src->name, dst_path, 0);
 		if (!tab) {
 			fprintf(stderr, "fencectl: copy: %s: %s now names %s\n", src->name,
 				fencetab_path(), dst_path);
-			syslog(LOG_NOTICE, "%s: %s now names %s", src->name, fencetab_path(),
-			       dst_path);
+			const struct fence_field f[] = {
+				{ "FENCETAB", fencetab_path() },
+				{ "BACKING_AFTER_PATH", dst_path },
+			};
+
+			fence_journal(LOG_NOTICE, "fencetab", src->name, f, 2, "%s now names %s",
+				      fencetab_path(), dst_path);
 		} else if (tab != -ENOENT) {
 			fprintf(stderr, "fencectl: copy: %s: %s still names the source (%s): make it "
 				"name %s before the next boot\n", src->name, fencetab_path(),
 				strerror(-tab), dst_path);
-			syslog(LOG_ERR, "%s: %s not changed after the switch to %s (%s)", src->name,
-			       fencetab_path(), dst_path, strerror(-tab));
+			const struct fence_field f[] = {
+				{ "FENCETAB", fencetab_path() },
+				{ "BACKING_AFTER_PATH", dst_path },
+			};
+
+			fence_journal(LOG_ERR, "fencetab", src->name, f, 2,
+				      "%s not changed after the switch to %s (%s)",
+				      fencetab_path(), dst_path, strerror(-tab));
 		}
 	} else if (o->reopen) {
 		/* the downtime ends here: from now on a signal cancels nothing */
@@ -855,6 +889,17 @@ out:
 		r = -ECANCELED;
 	if (switched_out)
 		*switched_out = switched;
+	if (c.start) {
+		const struct fence_field f[] = {
+			{ "COPY_TO", dst_path },
+			{ "RESULT", !r ? "done" : strerrorname_np(-r) ? strerrorname_np(-r) : "error" },
+			{ "SWITCHED", switched ? "1" : NULL },
+		};
+
+		fence_journal(r && r != -ESTALE ? LOG_ERR : LOG_NOTICE, "copy-end", src->name, f, 3,
+			      "copy to %s ended: %s%s", dst_path, r ? strerror(-r) : "done",
+			      switched ? ", running on it" : "");
+	}
 	copyq_free(c.q);
 	free(c.bits);
 	free(c.pending);

@@ -34,6 +34,7 @@
 
 #include "copy.h"
 #include "fencetab.h"
+#include "journal.h"
 #include "libfence.h"
 
 enum {
@@ -305,6 +306,15 @@ static int cmd_dirty(const struct fence_device *dev, const struct opts *o)
 		free(bits);
 		return report_error(dev->name, "dirty", -r, strerror(-r), exit_for(r));
 	}
+	if (o->clear) {
+		/* what a copy would have had to copy again is forgotten now */
+		char n[24];
+		const struct fence_field f[] = { { "CLEARED", n } };
+
+		snprintf(n, sizeof(n), "%" PRIu64, dirty);
+		fence_journal(LOG_NOTICE, "dirty-clear", dev->name, f, 1,
+			      "dirty --clear: %s dirty region%s cleared", n, dirty == 1 ? "" : "s");
+	}
 	if (json_output) {
 		jo = json_object_new_object();
 		ranges = json_object_new_array();
@@ -390,31 +400,26 @@ static int cmd_watch(const struct fence_device *dev, const struct opts *o)
 	}
 }
 
-/* Who asked, for the log: our parent's command name. */
-static const char *caller(void)
-{
-	static char comm[64];
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)getppid());
-	f = fopen(path, "re");
-	if (!f || !fgets(comm, sizeof(comm), f))
-		snprintf(comm, sizeof(comm), "?");
-	if (f)
-		fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return comm;
-}
-
-/* Every state change fencectl causes goes to syslog: who, what, old and new. */
+/* Every change fencectl causes goes to the journal: what, old and new (journal.c). */
 static void log_change(const char *name, const char *cmd, const struct dm_fence_info *before,
 		       const struct dm_fence_info *after)
 {
-	syslog(LOG_NOTICE, "%s: %s: %s -> %s, generation %" PRIu64 " -> %" PRIu64
-	       " (uid %d, by %s)", name, cmd, fence_state_name(before->state),
-	       fence_state_name(after->state), (uint64_t)before->generation,
-	       (uint64_t)after->generation, (int)getuid(), caller());
+	char gb[24], ga[24];
+	const struct fence_field f[] = {
+		{ "STATE_BEFORE", fence_state_name(before->state) },
+		{ "STATE_AFTER", fence_state_name(after->state) },
+		{ "GENERATION_BEFORE", gb },
+		{ "GENERATION_AFTER", ga },
+		{ "STORAGE_FENCED", after->dev_flags & DM_FENCE_DEV_STORAGE_FENCED ? "1" : NULL },
+	};
+
+	snprintf(gb, sizeof(gb), "%" PRIu64, (uint64_t)before->generation);
+	snprintf(ga, sizeof(ga), "%" PRIu64, (uint64_t)after->generation);
+	fence_journal(LOG_NOTICE, cmd, name, f, sizeof(f) / sizeof(f[0]),
+		      "%s: %s -> %s, generation %s -> %s%s", cmd, fence_state_name(before->state),
+		      fence_state_name(after->state), gb, ga,
+		      after->dev_flags & DM_FENCE_DEV_STORAGE_FENCED ?
+		      ", the storage refuses this host" : "");
 }
 
 static int listed(const char *name, int n, char **names)
@@ -466,9 +471,15 @@ static int cmd_fencetab(const char *cmd, int n, char **names)
 			(r == -ENXIO ? "not there" : r ? strerror(-r) : "removed");
 		if (r == -EEXIST || r == -ENXIO)
 			r = 0;
-		if (!r && line[0])
-			syslog(LOG_NOTICE, "%s: created from fencetab: %s (uid %d, by %s)",
-			       v[i].name, line, (int)getuid(), caller());
+		if (!r && line[0]) {
+			const struct fence_field f[] = {
+				{ "TABLE", line },
+				{ "BACKING_AFTER", v[i].backing },
+			};
+
+			fence_journal(LOG_NOTICE, "create", v[i].name, f, 2,
+				      "created from fencetab: %s", line);
+		}
 		if (json_output) {
 			struct json_object *j = json_object_new_object();
 
