@@ -24,7 +24,8 @@ KVER ?= $(if $(KDIR),$(notdir $(patsubst %/,%,$(dir $(KDIR)))))
 BUILD ?= build
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
-UNITDIR ?= /lib/systemd/system
+# systemd reads units from /lib (Debian) and from /usr/local/lib
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
@@ -86,12 +87,12 @@ install-tools: userspace
 	install -D -m 0644 contrib/dm-fence-migrate.8 $(DESTDIR)$(PREFIX)/share/man/man8/dm-fence-migrate.8
 	# libvirt runs every script in qemu.d (libvirt >= 6.5), with no environment of ours
 	install -D -m 0755 contrib/libvirt-hook-qemu $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
-	# fencetab's devices at boot (enable it: systemctl enable dm-fence)
-	install -D -m 0644 contrib/dm-fence.service $(DESTDIR)$(UNITDIR)/dm-fence.service
+	# fencetab's devices at boot (systemctl enable dm-fence.target; the
+	# generator, a link to fencectl, makes a unit per line)
+	install -D -m 0644 contrib/dm-fence.target $(DESTDIR)$(UNITDIR)/dm-fence.target
 	# none runs with a PATH of ours: give them fencectl's place
 	sed -i 's|/usr/local/sbin/fencectl|$(PREFIX)/sbin/fencectl|' \
-		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence \
-		$(DESTDIR)$(UNITDIR)/dm-fence.service
+		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
 	install -D -m 0644 Documentation/dm-fence.rst $(DESTDIR)$(PREFIX)/share/doc/dm-fence/dm-fence.rst
 
 # dkms builds from /usr/src/dm-fence-<version>: the module's sources only.

@@ -34,6 +34,7 @@
 
 #include "copy.h"
 #include "fencetab.h"
+#include "generator.h"
 #include "journal.h"
 #include "libfence.h"
 
@@ -840,7 +841,12 @@ int main(int argc, char **argv)
 	struct ctx c = { .co = { .max_rounds = 30 } };
 	const struct command *cmd;
 	struct dm_fence_info before;
+	const char *me = strrchr(argv[0], '/');
 	int o, r, base;
+
+	/* systemd runs us as a generator through a link of that name */
+	if (!strcmp(me ? me + 1 : argv[0], "dm-fence-generator"))
+		return fence_generator(argc, argv);
 
 	while ((o = getopt_long(argc, argv, "+jh", mainopts, NULL)) != -1) {
 		switch (o) {
