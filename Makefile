@@ -24,6 +24,10 @@ KVER ?= $(if $(KDIR),$(notdir $(patsubst %/,%,$(dir $(KDIR)))))
 BUILD ?= build
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
+# the libvirt hook lives here; /etc only has a link to it (no executable
+# conffile)
+LIBEXECDIR ?= $(PREFIX)/libexec/dm-fence
+DOCDIR ?= $(PREFIX)/share/doc/dm-fence
 # systemd reads units from /lib (Debian) and from /usr/local/lib
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
@@ -85,15 +89,18 @@ install-tools: userspace
 	install -D -m 0755 contrib/fence_dmfence $(DESTDIR)$(PREFIX)/sbin/fence_dmfence
 	install -D -m 0644 contrib/fence_dmfence.8 $(DESTDIR)$(PREFIX)/share/man/man8/fence_dmfence.8
 	install -D -m 0644 contrib/dm-fence-migrate.8 $(DESTDIR)$(PREFIX)/share/man/man8/dm-fence-migrate.8
-	# libvirt runs every script in qemu.d (libvirt >= 6.5), with no environment of ours
-	install -D -m 0755 contrib/libvirt-hook-qemu $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
+	# libvirt runs every script in qemu.d (libvirt >= 6.5), with no environment
+	# of ours, following links
+	install -D -m 0755 contrib/libvirt-hook-qemu $(DESTDIR)$(LIBEXECDIR)/libvirt-hook-qemu
+	install -d $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d
+	ln -sf $(LIBEXECDIR)/libvirt-hook-qemu $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
 	# fencetab's devices at boot (systemctl enable dm-fence.target; the
 	# generator, a link to fencectl, makes a unit per line)
 	install -D -m 0644 contrib/dm-fence.target $(DESTDIR)$(UNITDIR)/dm-fence.target
 	# none runs with a PATH of ours: give them fencectl's place
 	sed -i 's|/usr/local/sbin/fencectl|$(PREFIX)/sbin/fencectl|' \
-		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/dm-fence
-	install -D -m 0644 Documentation/dm-fence.rst $(DESTDIR)$(PREFIX)/share/doc/dm-fence/dm-fence.rst
+		$(DESTDIR)$(PREFIX)/sbin/fence_dmfence $(DESTDIR)$(LIBEXECDIR)/libvirt-hook-qemu
+	install -D -m 0644 Documentation/dm-fence.rst $(DESTDIR)$(DOCDIR)/dm-fence.rst
 
 # dkms builds from /usr/src/dm-fence-<version>: the module's sources only.
 dkms-source:

@@ -36,10 +36,12 @@ CONF
 		printf '%s\n' 'listen_tls = 0' 'listen_tcp = 1' 'auth_tcp = "none"' \
 			"listen_addr = \"$addr\"" >> /etc/libvirt/libvirtd.conf
 	fi
+	# as make install puts it: the script elsewhere, a link to it in qemu.d
 	mkdir -p /etc/libvirt/hooks/qemu.d
 	sed "s|/usr/local/sbin/fencectl|$FENCECTL|" "$REPO/contrib/libvirt-hook-qemu" \
-		> /etc/libvirt/hooks/qemu.d/dm-fence
-	chmod 755 /etc/libvirt/hooks/qemu.d/dm-fence
+		> "$LV_DIR/libvirt-hook-qemu"
+	chmod 755 "$LV_DIR/libvirt-hook-qemu"
+	ln -sf "$LV_DIR/libvirt-hook-qemu" /etc/libvirt/hooks/qemu.d/dm-fence
 	# in a session of its own: on shutdown it signals its process group,
 	# which would otherwise be the test's
 	# (its pid file under $LV_DIR: /run/libvirtd.pid would be the

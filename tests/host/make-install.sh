@@ -15,10 +15,14 @@ done
 for f in usr/include/linux/dm-fence.h usr/sbin/fencectl usr/share/man/man8/fencectl.8 \
 	usr/share/man/man5/fencetab.5 lib/systemd/system/dm-fence.target \
 	usr/share/man/man8/fence_dmfence.8 usr/share/man/man8/dm-fence-migrate.8 \
-	usr/sbin/fence_dmfence usr/sbin/dm-fence-migrate etc/libvirt/hooks/qemu.d/dm-fence; do
-	[ -s "$dest/$f" ] || { echo "missing: $f"; exit 1; }
+	usr/sbin/fence_dmfence usr/sbin/dm-fence-migrate usr/libexec/dm-fence/libvirt-hook-qemu \
+	etc/libvirt/hooks/qemu.d/dm-fence usr/share/doc/dm-fence/dm-fence.rst; do
+	[ -s "$dest/$f" ] || [ -L "$dest/$f" ] || { echo "missing: $f"; exit 1; }
 done
-for f in usr/sbin/fence_dmfence etc/libvirt/hooks/qemu.d/dm-fence; do
+# the hook in /etc is a link (an executable there would be a conffile)
+[ "$(readlink "$dest/etc/libvirt/hooks/qemu.d/dm-fence")" = /usr/libexec/dm-fence/libvirt-hook-qemu ] ||
+	{ echo "the hook in qemu.d is not a link to /usr/libexec/dm-fence"; exit 1; }
+for f in usr/sbin/fence_dmfence usr/libexec/dm-fence/libvirt-hook-qemu; do
 	if grep -q /usr/local/sbin/fencectl "$dest/$f"; then echo "$f: fencectl path not set"; exit 1; fi
 done
 man -l "$dest/usr/share/man/man8/fencectl.8" > /dev/null 2>&1 ||
