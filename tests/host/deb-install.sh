@@ -17,7 +17,7 @@ make -C "$src" --no-print-directory deb > "$BUILD/deb-build.log" 2>&1 ||
 	{ tail -30 "$BUILD/deb-build.log"; exit 1; }
 files="/usr/src/dm-fence-1.0/dkms.conf /usr/sbin/fencectl /usr/sbin/fence_dmfence
 	/usr/sbin/dm-fence-migrate /etc/libvirt/hooks/qemu.d/dm-fence /usr/libexec/dm-fence/libvirt-hook-qemu
-	/usr/share/doc/dm-fence-tools/dm-fence.rst
+	/usr/share/doc/dm-fence-tools/dm-fence.rst.gz
 	/lib/systemd/system/dm-fence.target /usr/lib/systemd/system-generators/dm-fence-generator
 	/usr/share/man/man5/fencetab.5.gz"
 purge() { DEBIAN_FRONTEND=noninteractive apt-get purge -y -q dm-fence-tools dm-fence-dkms > "$BUILD/deb-purge.log" 2>&1; }
