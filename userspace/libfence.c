@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libdevmapper.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -116,17 +118,12 @@ static int task_set_device(struct dm_task *dmt, const char *spec)
 /* CAP_SYS_ADMIN in the effective set, which every dm ioctl checks */
 static int has_cap_sys_admin(void)
 {
-	unsigned long long caps = 0;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "re");
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 
-	if (!f)
+	if (syscall(SYS_capget, &h, d))
 		return 1;	/* cannot tell: do not claim a permission problem */
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps >> 21 & 1;	/* CAP_SYS_ADMIN */
+	return d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32) & 1;
 }
 
 static void fence_learn_diskseq(struct fence_device *dev);
