@@ -21,6 +21,9 @@
  * late completions marked dirty.  DST then holds everything this host ever
  * wrote, and the copy returns -ESTALE: not a hand-over, since the new owner
  * of the generation may write the source.
+ *
+ * This file holds what the phases use (reading the bitmap, copying,
+ * checking, verifying); the phases themselves, in order, are in copyrun.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,58 +42,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "copy-int.h"
 #include "copy.h"
 #include "fencetab.h"
 #include "journal.h"
 
-#define CHUNK		(4u << 20)	/* bytes per read by --verify */
-#define ALIGN		4096
-#define COPY_CHUNK	(2u << 20)	/* bytes per copy request */
-#define COPY_DEPTH	16		/* copy slots in flight: ~8 reading, ~8 writing */
 
-struct copier {
-	const struct fence_device *src;
-	const struct copy_opts *o;
-	/*
-	 * SRC's backing device, read at in_offset + the device's offset,
-	 * never the fence device itself: an O_DIRECT read of a block device
-	 * first writes back and waits on the dirty page-cache pages in its
-	 * range, and once the source is closed their writes are the ones it
-	 * holds (issue 35).  What the backing device holds is what completed
-	 * there, each write marked dirty before it was sent.
-	 */
-	int in, out;
-	uint64_t in_offset;		/* bytes: where the device starts in @in */
-	struct fence_table table;	/* the table read at the start */
-	uint64_t bytes;			/* device size */
-	uint64_t region;		/* bytes per region */
-	uint64_t regions, words;
-	uint64_t *bits;			/* this round's dirty set */
-	uint64_t *pending;		/* fetched, not copied yet */
-	char *buf;			/* --verify's */
-	struct copyq *q;
-	uint64_t copied;		/* bytes written to DST */
-	double start;
-	/*
-	 * The source was closed by this copy's DRAIN (the kernel says so
-	 * since 1.4), as close number @my_close: only then does the copy
-	 * reopen or switch it, and only that close (@have_close: the kernel
-	 * compares).  Someone else's close (a migration, the libvirt hook,
-	 * fencectl create) is left as it is.
-	 */
-	int closed_by_us;
-	int have_close;
-	uint64_t my_close;
-	int fenced;			/* the source was seen fenced */
-	uint64_t clears;		/* fetches with clear made by this copy */
-	double checked;			/* when the state was last read */
-	/* progress of the current round, reported every second */
-	int round;
-	uint64_t round_total, round_done;
-	double round_start, reported;
-};
-
-static double now(void)
+double copy_now(void)
 {
 	struct timespec ts;
 
@@ -98,12 +56,12 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static volatile sig_atomic_t *cancel_flag;
+volatile sig_atomic_t *copy_cancel_flag;
 
-static void emit(const struct copier *c, const char *event, int round, uint64_t dirty,
+void copy_emit(const struct copier *c, const char *event, int round, uint64_t dirty,
 		 double seconds)
 {
-	double el = now() - c->start, rate = el > 0 ? c->copied / el / 1048576 : 0;
+	double el = copy_now() - c->start, rate = el > 0 ? c->copied / el / 1048576 : 0;
 
 	if (c->o->json) {
 		struct json_object *o = json_object_new_object();
@@ -124,7 +82,7 @@ static void emit(const struct copier *c, const char *event, int round, uint64_t 
 	}
 }
 
-static void emit_fenced(const struct copier *c, const struct dm_fence_info *info)
+void copy_emit_fenced(const struct copier *c, const struct dm_fence_info *info)
 {
 	if (c->o->json) {
 		struct json_object *o = json_object_new_object();
@@ -153,7 +111,7 @@ static void emit_fenced(const struct copier *c, const struct dm_fence_info *info
  */
 static void progress(struct copier *c)
 {
-	double t = now(), el = t - c->round_start, rate, eta;
+	double t = copy_now(), el = t - c->round_start, rate, eta;
 
 	if (t - c->reported < 1)
 		return;
@@ -180,12 +138,12 @@ static void progress(struct copier *c)
 	}
 }
 
-static void round_begin(struct copier *c, int round, uint64_t total)
+void copy_round_begin(struct copier *c, int round, uint64_t total)
 {
 	c->round = round;
 	c->round_total = total;
 	c->round_done = 0;
-	c->round_start = now();
+	c->round_start = copy_now();
 	c->reported = c->round_start;
 }
 
@@ -194,19 +152,19 @@ static void round_begin(struct copier *c, int round, uint64_t total)
  * 50 ms unless @now_please: the final round's many small ranges would
  * otherwise spend as long asking as copying.
  */
-static int check_fenced(struct copier *c, int now_please)
+int copy_check_fenced(struct copier *c, int now_please)
 {
 	struct dm_fence_info info;
 	int r;
 
-	if (c->fenced || (!now_please && now() - c->checked < 0.05))
+	if (c->fenced || (!now_please && copy_now() - c->checked < 0.05))
 		return 0;
-	c->checked = now();
+	c->checked = copy_now();
 	r = fence_status(c->src, &info);
 	if (r || info.state != DM_FENCE_STATE_FENCED)
 		return r;
 	c->fenced = 1;
-	emit_fenced(c, &info);
+	copy_emit_fenced(c, &info);
 	return 0;
 }
 
@@ -215,9 +173,9 @@ static int check_fenced(struct copier *c, int now_please)
  * that every late completion has marked its regions.  Polled: the kernel
  * only waits for this inside FENCE, which would raise the generation again.
  */
-static int wait_stale_done(struct copier *c)
+int copy_wait_stale_done(struct copier *c)
 {
-	double deadline = now() + c->o->drain_timeout_ms / 1000.0;
+	double deadline = copy_now() + c->o->drain_timeout_ms / 1000.0;
 	struct dm_fence_info info;
 	int r;
 
@@ -225,9 +183,9 @@ static int wait_stale_done(struct copier *c)
 		r = fence_status(c->src, &info);
 		if (r || !info.stale_inflight)
 			return r;
-		if (*cancel_flag)
+		if (*copy_cancel_flag)
 			return -EINTR;
-		if (c->o->drain_timeout_ms && now() > deadline)
+		if (c->o->drain_timeout_ms && copy_now() > deadline)
 			return -ETIMEDOUT;
 		usleep(10000);
 	}
@@ -238,16 +196,16 @@ static int wait_stale_done(struct copier *c)
  * starts waiting (the handler ran, nothing is pending any more) would
  * otherwise be noticed only when the whole drain timeout has passed.
  */
-static int drain_cancellable(struct copier *c, struct dm_fence_info *info)
+int copy_drain_cancellable(struct copier *c, struct dm_fence_info *info)
 {
-	double deadline = now() + c->o->drain_timeout_ms / 1000.0;
+	double deadline = copy_now() + c->o->drain_timeout_ms / 1000.0;
 	int r;
 
 	for (;;) {
 		uint32_t slice = 200;
 
 		if (c->o->drain_timeout_ms) {
-			double left = (deadline - now()) * 1000;
+			double left = (deadline - copy_now()) * 1000;
 
 			if (left < 1)
 				return -ETIMEDOUT;
@@ -263,7 +221,7 @@ static int drain_cancellable(struct copier *c, struct dm_fence_info *info)
 		}
 		if (r != -ETIMEDOUT)
 			return r;
-		if (*cancel_flag)
+		if (*copy_cancel_flag)
 			return -EINTR;
 	}
 }
@@ -272,15 +230,15 @@ static int drain_cancellable(struct copier *c, struct dm_fence_info *info)
  * Start copying bytes [off, off + len) from SRC to DST, honouring --rate;
  * the round that asked waits for them with copyq_drain().
  */
-static int copy_range(struct copier *c, uint64_t off, uint64_t len)
+int copy_range(struct copier *c, uint64_t off, uint64_t len)
 {
 	while (len) {
 		size_t n = len < COPY_CHUNK ? len : COPY_CHUNK;
 		int r;
 
-		if (*cancel_flag)
+		if (*copy_cancel_flag)
 			return -EINTR;
-		r = check_fenced(c, 0);
+		r = copy_check_fenced(c, 0);
 		if (r)
 			return r;
 		r = copyq_add(c->q, off, n);
@@ -297,7 +255,7 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 			 * a slow disk) gives the next one no credit to burst
 			 */
 			double want = c->round_done / (c->o->rate_mib_s * 1048576.0);
-			double el = now() - c->round_start;
+			double el = copy_now() - c->round_start;
 
 			if (want > el)
 				usleep((useconds_t)((want - el) * 1e6));
@@ -307,7 +265,7 @@ static int copy_range(struct copier *c, uint64_t off, uint64_t len)
 }
 
 /* Wait for the round's copies: an error of the round itself is reported first */
-static int drain_after(struct copier *c, int r)
+int copy_drain_after(struct copier *c, int r)
 {
 	int d = copyq_drain(c->q);
 
@@ -315,7 +273,7 @@ static int drain_after(struct copier *c, int r)
 }
 
 /* Copy every region set in bits, merging runs into large I/O. */
-static int copy_regions(struct copier *c, const uint64_t *bits)
+int copy_regions(struct copier *c, const uint64_t *bits)
 {
 	uint64_t i = 0, first;
 	int r = 0;	/* an empty set (an idle disk's final round) is copied */
@@ -337,11 +295,11 @@ static int copy_regions(struct copier *c, const uint64_t *bits)
 			break;
 	}
 	/* all of this round on DST before the next fetch: see copyq.c */
-	return drain_after(c, r);
+	return copy_drain_after(c, r);
 }
 
 /* Add this round's set to what the final round must copy; returns its size. */
-static uint64_t merge_pending(struct copier *c)
+uint64_t copy_merge_pending(struct copier *c)
 {
 	uint64_t n = 0;
 
@@ -353,7 +311,7 @@ static uint64_t merge_pending(struct copier *c)
 }
 
 /* Fetch and clear the dirty set into c->bits; returns the count or -errno. */
-static int64_t fetch(struct copier *c)
+int64_t copy_fetch(struct copier *c)
 {
 	uint64_t dirty;
 	int r = fence_get_dirty(c->src, 0, c->regions, c->bits, 1, &dirty);
@@ -396,7 +354,7 @@ static int differs_clean(struct copier *c, const char *a, const char *b, uint64_
  * be closed by another actor: no read of ours waits on it).  A signal
  * cancels it.
  */
-static int verify(struct copier *c)
+int copy_verify(struct copier *c)
 {
 	char *other = NULL;
 	int r = 0;
@@ -406,7 +364,7 @@ static int verify(struct copier *c)
 	for (uint64_t off = 0; off < c->bytes && !r; off += CHUNK) {
 		size_t n = c->bytes - off < CHUNK ? c->bytes - off : CHUNK;
 
-		if (*cancel_flag)
+		if (*copy_cancel_flag)
 			r = -ECANCELED;
 		else if (pread(c->in, c->buf, n, (off_t)(c->in_offset + off)) != (ssize_t)n ||
 			 pread(c->out, other, n, (off_t)off) != (ssize_t)n)
@@ -426,7 +384,7 @@ static int verify(struct copier *c)
  * (the regions it took were never copied).  Kernels without the counters:
  * the state only.
  */
-static int check_nobody_else(struct copier *c, const struct dm_fence_info *at_close,
+int copy_check_nobody_else(struct copier *c, const struct dm_fence_info *at_close,
 			     uint64_t clears_at_start)
 {
 	struct dm_fence_info now_info;
@@ -459,7 +417,7 @@ static int check_nobody_else(struct copier *c, const struct dm_fence_info *at_cl
  * device or md holds), and never a device that shares a sector with the
  * fence device or anything below it.
  */
-static int open_dst(const struct fence_device *src, const char *dst_path)
+int copy_open_dst(const struct fence_device *src, const char *dst_path)
 {
 	struct stat st;
 	int fd, r;
@@ -484,7 +442,7 @@ static int open_dst(const struct fence_device *src, const char *dst_path)
 }
 
 /* SRC's backing device by number: what the copy reads */
-static int open_backing(dev_t d)
+int copy_open_backing(dev_t d)
 {
 	char path[128], line[128], name[96] = "";
 	FILE *f;
@@ -503,410 +461,4 @@ static int open_backing(dev_t d)
 	snprintf(path, sizeof(path), "/dev/%s", name);
 	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
-}
-
-int fence_copy(const struct fence_device *src, const char *dst_path, const struct copy_opts *o,
-	       volatile sig_atomic_t *cancelled, int *switched_out)
-{
-	struct copier c = { .src = src, .o = o, .in = -1, .out = -1 };
-	struct dm_fence_info info;
-	uint64_t dst_bytes = 0;
-	int64_t dirty, prev;
-	double t0, t1, downtime = 0, drain_time = 0, switch_time = 0, final_time = 0, sync_time = 0;
-	int r, round = 0, switched = 0, standby = 0, tab = -ENOENT, reported = 0;
-	uint64_t clears_at_start;
-
-	cancel_flag = cancelled;
-	r = fence_status(src, &info);
-	if (r)
-		return r;
-	/*
-	 * Someone else's close (a migration's destination, a device created
-	 * closed at boot, the hook's release) or fence: not the copy's to
-	 * take, nor its bitmap to clear, unless the caller says so; and
-	 * even then never the copy's to reopen or switch.
-	 */
-	if (info.state != DM_FENCE_STATE_OPEN && !o->allow_closed) {
-		fprintf(stderr, "fencectl: copy: %s: %s by someone else: not started "
-			"(--allow-closed copies it and leaves it %s)\n", src->name,
-			fence_state_name(info.state), fence_state_name(info.state));
-		return -EBUSY;
-	}
-	c.bytes = info.length * 512;
-	c.region = info.region_size * 512;
-	c.regions = info.regions;
-	c.words = (c.regions + 63) / 64;
-	/* the copy reads SRC's backing device: one fence target, all of it */
-	r = fence_table_of(src, &c.table);
-	if (r) {
-		fprintf(stderr, "fencectl: copy: %s: needs one fence target over the whole device\n",
-			src->name);
-		return r;
-	}
-	if (o->do_switch) {
-		/*
-		 * After the switch fencetab must name DST, or the next boot
-		 * creates the device on SRC, rolled back to the switch point:
-		 * no switch of a fencetab device whose line cannot be changed.
-		 */
-		r = fencetab_set_backing(src->name, dst_path, 1);
-		if (r && r != -ENOENT) {
-			fprintf(stderr, "fencectl: copy: %s: %s names it and cannot be changed (%s): "
-				"not started (after a switch it must name %s)\n", src->name,
-				fencetab_path(), strerror(-r), dst_path);
-			return r;
-		}
-		/* a standby an earlier copy left (it died): let it go first */
-		if ((info.dev_flags & DM_FENCE_DEV_STANDBY) && fence_switch_release(src) == 0)
-			fprintf(stderr, "fencectl: copy: %s: dropped the standby device an earlier copy left\n",
-				src->name);
-	}
-	c.out = open_dst(src, dst_path);
-	if (c.out < 0) {
-		r = c.out;
-		fprintf(stderr, "fencectl: copy: %s: %s\n", dst_path,
-			r == -EXDEV ? "shares sectors with the source (or is the same disk by another path)" :
-			r == -EMEDIUMTYPE ? "has a larger logical block size than the source" :
-			r == -EBUSY ? "in use (mounted or held)" : strerror(-r));
-		goto out;
-	}
-	c.in = open_backing(c.table.backing);
-	c.in_offset = c.table.offset * 512;
-	if (c.in < 0) {
-		r = c.in;
-		fprintf(stderr, "fencectl: copy: cannot open the source's backing device %u:%u: %s\n",
-			major(c.table.backing), minor(c.table.backing), strerror(-r));
-		goto out;
-	}
-	if (ioctl(c.out, BLKGETSIZE64, &dst_bytes) || dst_bytes < c.bytes) {
-		fprintf(stderr, "fencectl: copy: %s is smaller than %s\n", dst_path, src->name);
-		r = -ENOSPC;
-		goto out;
-	}
-	if (o->do_switch) {
-		/*
-		 * DST becomes the table's standby: held by the device from
-		 * now on (so our exclusive open must go first), written by
-		 * nobody but us until the switch.
-		 */
-		close(c.out);
-		c.out = -1;
-		r = fence_switch_prepare(src, dst_path);
-		if (r) {
-			fprintf(stderr, "fencectl: copy: %s: cannot load %s as its standby: %s\n",
-				src->name, dst_path, strerror(-r));
-			goto out;
-		}
-		standby = 1;
-		c.out = open(dst_path, O_RDWR | O_DIRECT | O_CLOEXEC);
-		if (c.out < 0) {
-			r = -errno;
-			fprintf(stderr, "fencectl: copy: cannot open %s: %s\n", dst_path, strerror(-r));
-			goto out;
-		}
-	}
-	c.bits = calloc(c.words, 8);
-	c.pending = calloc(c.words, 8);
-	c.q = copyq_new(c.in, c.in_offset, c.out, COPY_DEPTH, COPY_CHUNK, o->sparse ? COPYQ_SPARSE : 0);
-	if (!c.bits || !c.pending || !c.q || posix_memalign((void **)&c.buf, ALIGN, CHUNK)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	c.start = now();
-	clears_at_start = info.clears;
-	{
-		/* round 0 writes all of DST, and clears the source's bitmap */
-		const struct fence_field f[] = {
-			{ "COPY_TO", dst_path },
-			{ "SWITCH", o->do_switch ? "1" : NULL },
-		};
-
-		fence_journal(LOG_NOTICE, "copy-start", src->name, f, 2, "copy to %s started%s",
-			      dst_path, o->do_switch ? " (--switch)" : "");
-	}
-
-	/* round 0: everything, after clearing what was dirty before */
-	dirty = fetch(&c);
-	if (dirty < 0) {
-		r = (int)dirty;
-		goto out;
-	}
-	t0 = now();
-	round_begin(&c, 0, c.bytes);
-	r = drain_after(&c, copy_range(&c, 0, c.bytes));
-	if (r)
-		goto out;
-	emit(&c, "precopy", round, c.regions, now() - t0);
-
-	/* pre-copy rounds until the dirty set stops shrinking */
-	prev = INT64_MAX;
-	for (round = 1; round <= o->max_rounds && !c.fenced; round++) {
-		dirty = fetch(&c);
-		if (dirty < 0) {
-			r = (int)dirty;
-			goto out;
-		}
-		if ((uint64_t)dirty <= o->threshold || dirty >= prev) {
-			/* fetched and cleared: copied in the final round */
-			merge_pending(&c);
-			break;
-		}
-		t0 = now();
-		round_begin(&c, round, (uint64_t)dirty * c.region);
-		r = copy_regions(&c, c.bits);
-		if (r)
-			goto out;
-		emit(&c, "precopy", round, (uint64_t)dirty, now() - t0);
-		prev = dirty;
-	}
-
-	/*
-	 * Flushes before the downtime: DST's, so that the final sync has
-	 * only the final round's writes to make durable, and SRC's, so that
-	 * the drain's flush has only what the consumer wrote since (a disk's
-	 * volatile cache full of the consumer's writes took 330 ms to flush
-	 * in the bench, all of it downtime).
-	 */
-	if (fdatasync(c.out) || fdatasync(c.in)) {
-		r = -errno;
-		goto out;
-	}
-	/* the control device held open through the downtime */
-	fence_hold_control(1);
-
-	/* stop and copy: drain the source, then the last dirty set */
-	t0 = now();
-	if (!c.fenced) {
-		/*
-		 * Ours to reopen or switch only if our DRAIN closed it; a
-		 * kernel before 1.4 does not say, and then it is ours if it
-		 * was open just before (another tool may close it between).
-		 */
-		r = fence_status(src, &info);
-		if (r)
-			goto out;
-		if (!(info.dev_flags & DM_FENCE_DEV_CLOSES))
-			c.closed_by_us = info.state == DM_FENCE_STATE_OPEN;
-		r = drain_cancellable(&c, &info);
-		/* refused or given up because the source was fenced */
-		if (r == -EBUSY && !check_fenced(&c, 1) && c.fenced)
-			r = 0;
-		if (r)
-			goto out;
-	}
-	if (c.fenced) {
-		r = wait_stale_done(&c);
-		if (r)
-			goto out;
-	}
-	drain_time = now() - t0;
-	dirty = fetch(&c);
-	if (dirty < 0) {
-		r = (int)dirty;
-		goto out;
-	}
-	dirty = (int64_t)merge_pending(&c);
-	t1 = now();
-	round_begin(&c, round, (uint64_t)dirty * c.region);
-	r = copy_regions(&c, c.pending);
-	if (r)
-		goto out;
-	final_time = now() - t1;
-	t1 = now();
-	if (fdatasync(c.out)) {
-		r = -errno;
-		goto out;
-	}
-	sync_time = now() - t1;
-	r = check_fenced(&c, 1);
-	if (!r && !c.fenced)
-		r = check_nobody_else(&c, &info, clears_at_start);
-	if (r)
-		goto out;
-	if ((o->do_switch || o->reopen) && !c.fenced && !c.closed_by_us) {
-		fprintf(stderr, "fencectl: copy: %s was closed by someone else, not by this copy: "
-			"left closed on the source, not %s\n", src->name,
-			o->do_switch ? "switched" : "reopened");
-		r = -EBUSY;
-		goto out;
-	}
-	if (o->do_switch && !c.fenced) {
-		if (*cancelled) {
-			r = -ECANCELED;
-			goto out;
-		}
-		/*
-		 * Switch and reopen in one call, only if nobody reopened the
-		 * device since the drain (the kernel compares): the end of
-		 * the downtime.  A size changed meanwhile was a reload, which
-		 * dropped the standby (ENODEV).
-		 */
-		struct stat dst_st;
-
-		/* onto DST, the standby we loaded: not one a second copy put there */
-		if (fstat(c.out, &dst_st)) {
-			r = -errno;
-			goto out;
-		}
-		t1 = now();
-		r = fence_switch(src, info.reopens, c.have_close ? &c.my_close : NULL,
-				 dst_st.st_rdev, &info);
-		switch_time = now() - t1;
-		if (r) {
-			fprintf(stderr, "fencectl: copy: switch to %s: %s; %s stays on the source\n",
-				dst_path, r == -ENODEV ? "the standby was dropped by a reload" :
-				r == -ESTALE ? "reopened (or reopened and closed) by someone else, "
-				"or its standby replaced" :
-				r == -EBUSY ? "another table of it is loaded" : strerror(-r),
-				src->name);
-			/*
-			 * refused (exit 4): not a missing device, nor the
-			 * source's fence (-ESTALE is exit 6 to the caller)
-			 */
-			if (r == -ENODEV || r == -ESTALE)
-				r = -EBUSY;
-			goto out;
-		}
-		switched = 1;
-		c.closed_by_us = 0;
-		{
-			char before[24], after[24];
-			const struct fence_field f[] = {
-				{ "BACKING_BEFORE", before },
-				{ "BACKING_AFTER", after },
-				{ "BACKING_AFTER_PATH", dst_path },
-			};
-
-			snprintf(before, sizeof(before), "%u:%u", major(c.table.backing),
-				 minor(c.table.backing));
-			snprintf(after, sizeof(after), "%u:%u", major(dst_st.st_rdev),
-				 minor(dst_st.st_rdev));
-			fence_journal(LOG_NOTICE, "switch", src->name, f, 3,
-				      "copy switched it from %s to %s (%s)", before, dst_path, after);
-		}
-		tab = fencetab_set_backing(src->name, dst_path, 0);
-		if (!tab) {
-			fprintf(stderr, "fencectl: copy: %s: %s now names %s\n", src->name,
-				fencetab_path(), dst_path);
-			const struct fence_field f[] = {
-				{ "FENCETAB", fencetab_path() },
-				{ "BACKING_AFTER_PATH", dst_path },
-			};
-
-			fence_journal(LOG_NOTICE, "fencetab", src->name, f, 2, "%s now names %s",
-				      fencetab_path(), dst_path);
-		} else if (tab != -ENOENT) {
-			fprintf(stderr, "fencectl: copy: %s: %s still names the source (%s): make it "
-				"name %s before the next boot\n", src->name, fencetab_path(),
-				strerror(-tab), dst_path);
-			const struct fence_field f[] = {
-				{ "FENCETAB", fencetab_path() },
-				{ "BACKING_AFTER_PATH", dst_path },
-			};
-
-			fence_journal(LOG_ERR, "fencetab", src->name, f, 2,
-				      "%s not changed after the switch to %s (%s)",
-				      fencetab_path(), dst_path, strerror(-tab));
-		}
-	} else if (o->reopen) {
-		/* the downtime ends here: from now on a signal cancels nothing */
-		r = fence_reopen(src, c.have_close ? &c.my_close : NULL, &info);
-		c.closed_by_us = 0;
-		if (r)
-			goto out;
-	}
-	downtime = now() - t0;
-	emit(&c, "final", round, (uint64_t)dirty, downtime);
-	if (o->verify) {
-		r = verify(&c);
-		if (r) {
-			fprintf(stderr, "fencectl: copy: verify: %s\n", r == -EILSEQ ?
-				"the destination differs from the source" : strerror(-r));
-			goto out;
-		}
-	}
-	if (o->json) {
-		struct json_object *j = json_object_new_object();
-
-		json_object_object_add(j, "event", json_object_new_string("done"));
-		json_object_object_add(j, "rounds", json_object_new_int(round));
-		json_object_object_add(j, "bytes_copied", json_object_new_uint64(c.copied));
-		json_object_object_add(j, "downtime_ms", json_object_new_double(downtime * 1000));
-		json_object_object_add(j, "drain_ms", json_object_new_double(drain_time * 1000));
-		json_object_object_add(j, "final_copy_ms", json_object_new_double(final_time * 1000));
-		json_object_object_add(j, "sync_ms", json_object_new_double(sync_time * 1000));
-		json_object_object_add(j, "switch_ms", json_object_new_double(switch_time * 1000));
-		json_object_object_add(j, "bytes_zeroed", json_object_new_uint64(copyq_zeroed(c.q)));
-		/* 1: io_uring was not available, pread/pwrite one at a time */
-		json_object_object_add(j, "queue_depth", json_object_new_int((int)copyq_depth(c.q)));
-		json_object_object_add(j, "seconds", json_object_new_double(now() - c.start));
-		json_object_object_add(j, "verified", json_object_new_boolean(o->verify));
-		json_object_object_add(j, "switched", json_object_new_boolean(switched));
-		if (switched)
-			json_object_object_add(j, "fencetab", json_object_new_string(
-				!tab ? "updated" : tab == -ENOENT ? "not listed" : "not updated"));
-		json_object_object_add(j, "source_state",
-				       json_object_new_string(c.fenced ? "fenced" :
-							      switched || o->reopen ? "open" : "closed"));
-		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
-	} else {
-		fprintf(stderr, "%scopy done: %d rounds, %.1f MiB copied, downtime %.0f ms%s%s\n",
-			isatty(2) ? "\n" : "", round, c.copied / 1048576.0, downtime * 1000,
-			switched ? ", running on the destination" : "",
-			o->verify ? ", verified" : "");
-	}
-	if (c.fenced)
-		r = -ESTALE;
-	/* reported: from here a signal changes nothing (no reopen, exit as said) */
-	reported = 1;
-out:
-	/*
-	 * Cancelled or failed after closing the source (and before any
-	 * switch): let the VM write again.  A device someone fenced meanwhile
-	 * stays fenced: reopen never opens one (ESTALE), whatever we read
-	 * before.
-	 */
-	if (c.closed_by_us && (r || (*cancelled && !reported)))
-		fence_reopen(src, c.have_close ? &c.my_close : NULL, &info);
-	fence_hold_control(0);
-	/*
-	 * The standby goes, or after the switch the source: a reload of
-	 * the line the kernel prints, outside the downtime.  The device
-	 * works either way; what failed is said.
-	 */
-	if (standby) {
-		if (c.out >= 0)
-			close(c.out);
-		c.out = -1;
-		if (fence_switch_release(src))
-			fprintf(stderr, "fencectl: copy: %s: could not reload it to let go of %s "
-				"(dmsetup table %s | dmsetup reload %s; dmsetup resume %s)\n",
-				src->name, switched ? "the source" : dst_path, src->name, src->name,
-				src->name);
-	}
-	/* after the switch the device runs on DST: no "cancelled, source open" */
-	if (*cancelled && r && !switched)
-		r = -ECANCELED;
-	if (switched_out)
-		*switched_out = switched;
-	if (c.start) {
-		const struct fence_field f[] = {
-			{ "COPY_TO", dst_path },
-			{ "RESULT", !r ? "done" : strerrorname_np(-r) ? strerrorname_np(-r) : "error" },
-			{ "SWITCHED", switched ? "1" : NULL },
-		};
-
-		fence_journal(r && r != -ESTALE ? LOG_ERR : LOG_NOTICE, "copy-end", src->name, f, 3,
-			      "copy to %s ended: %s%s", dst_path, r ? strerror(-r) : "done",
-			      switched ? ", running on it" : "");
-	}
-	copyq_free(c.q);
-	free(c.bits);
-	free(c.pending);
-	free(c.buf);
-	if (c.in >= 0)
-		close(c.in);
-	if (c.out >= 0)
-		close(c.out);
-	return r;
 }
