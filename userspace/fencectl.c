@@ -626,8 +626,9 @@ static int run_copy(struct ctx *c)
 	r = lock < 0 ? lock : fence_copy(&c->dev, dst, &c->co, &interrupted, &switched);
 	if (lock >= 0)
 		close(lock);
-	code = r == -ECANCELED ? EXIT_CANCELLED : r == -ESTALE ? EXIT_FENCED :
-	       r && switched ? EXIT_SWITCHED : exit_for(r);
+	/* past the switch, whatever ended it: the device runs on DST */
+	code = r && switched ? EXIT_SWITCHED : r == -ECANCELED ? EXIT_CANCELLED :
+	       r == -ESTALE ? EXIT_FENCED : exit_for(r);
 	if (r && r != -ESTALE && json_output) {
 		/*
 		 * The last line says how it ended, with the errno's name (a
