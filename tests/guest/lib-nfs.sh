@@ -94,6 +94,13 @@ NFS_A_NS=hosta
 NFS_A_ADDR=10.99.0.2
 NFS_SRV_ADDR=10.99.0.1
 
+# The server and host A, torn down when the test ends.
+nfs_a_setup() {
+	trap nfs_a_teardown EXIT
+	nfs_server_start
+	nfs_a_start
+}
+
 nfs_a_start() {	# the server (nfs_server_start first) and host A's network
 	modprobe -a veth nf_tables
 	mkdir -p /run/netns

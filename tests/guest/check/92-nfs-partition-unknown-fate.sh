@@ -20,10 +20,7 @@
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-nfs.sh"
 load_fence
-trap nfs_a_teardown EXIT
-
-nfs_server_start
-nfs_a_start
+nfs_a_setup
 loopdev=$(nfs_a_disk 16 soft,timeo=20,retrans=1)
 for f in a1 a2 a3 a4 b1 b2 b3; do random_file /tmp/$f 4; done
 
