@@ -38,7 +38,7 @@ AT(dm_fence_info, reopens, 96);
 AT(dm_fence_info, clears, 104);
 AT(dm_fence_info, closes, 112);
 AT(dm_fence_info, call_flags, 120);
-AT(dm_fence_info, reserved, 124);
+AT(dm_fence_info, unknown_fate, 124);
 
 SIZE(dm_fence_status, 152);
 AT(dm_fence_status, info, 16);
