@@ -299,9 +299,12 @@ static long fence_ctl_fence(void __user *uarg, unsigned int cmd)
 		r = fence_dev_fence(fdev, a.generation);
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT))
 		r = fence_ctl_wait(fdev, fence_ctl_fence_done, 0, a.timeout_ms);
-	/* an error from below is no proof: such writes may still land */
+	/*
+	 * Unfenced meanwhile: not this call's fence any more.  Otherwise an
+	 * error from below is no proof: such writes may still land.
+	 */
 	if (!r && (a.hdr.flags & DM_FENCE_FENCE_WAIT) && !fence_dev_settled(fdev, NULL))
-		r = -ENOLINK;
+		r = READ_ONCE(fdev->state) == FENCE_FENCED ? -ENOLINK : -ESTALE;
 	return fence_ctl_reply(fdev, &a.info, &a.diskseq, uarg, &a, sizeof(a),
 			       usize, r, 0);
 }

@@ -268,8 +268,8 @@ struct dm_fence_reopen {
  * nothing below can settle it any more: no write of an older generation
  * is in flight but some ended with an error (unknown_fate), ENOLINK: they
  * may still land, only a storage-side fence can tell; or timeout_ms passed
- * (ETIMEDOUT) or a signal arrived (EINTR).  The fence itself has happened
- * in all three cases.
+ * (ETIMEDOUT) or a signal arrived (EINTR); ESTALE if the device was
+ * unfenced meanwhile.  The fence itself has happened in all these cases.
  * With DM_FENCE_FENCE_STORAGE (since 1.6) nothing is raised: the caller
  * confirms that the storage now refuses this host's writes, for the fence
  * at @generation; ESTALE unless the device is fenced at exactly that
