@@ -23,7 +23,10 @@ expect_eq "$("$FENCECTL" --json status vm | json_field reopens)" $((r0 + 1)) "re
 expect_eq "$("$FENCECTL" --json status vm | json_field clears)" $((c0 + 2)) "clears after two clearing fetches"
 
 # another reader clears the bitmap while the copy's round 0 runs (64 MiB
-# at 8 MiB/s): a write's region it took would be missing on DST
+# at 8 MiB/s): a write's region it took would be missing on DST.  A dirty
+# region first, so that "dirty 0" means the copy has fetched (the clears
+# above left the bitmap clean: the wait would not wait for the copy)
+dd if=/dev/urandom of=/dev/mapper/vm bs=4k count=1 oflag=direct status=none
 "$FENCECTL" copy vm "$dst" --switch --rate 8 2> /tmp/copy.err &
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap"

@@ -20,6 +20,11 @@ seq1=$(cat "/sys/block/$(dm_sysname vm)/diskseq")
 # the copy's round 0 (64 MiB at 8 MiB/s) reads vm's backing device, not
 # vm: vm can be removed meanwhile
 # (fencectl itself in the background, not the function: $! must be it)
+# a dirty region, so that "dirty 0" below means the copy fetched the bitmap
+# (it has resolved the device and learnt its diskseq): a new device's
+# bitmap is clean before any copy ran (the test raced that on 6.1 once)
+dd if=/dev/urandom of=/dev/mapper/vm bs=4k count=1 oflag=direct status=none
+expect_eq "$(dirty_regions vm)" 1 "dirty regions before the copy"
 "$FENCECTL" copy vm "$dst" --rate 8 2> /tmp/copy.err &
 c=$!
 wait_until 10 dirty_is vm 0 || fail "copy did not fetch the bitmap"
