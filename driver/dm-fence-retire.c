@@ -133,13 +133,3 @@ u64 fence_stale_inflight_locked(struct fence_dev *fdev)
 			n += fence_epoch_count(ep);
 	return n;
 }
-
-u64 fence_dev_stale_inflight(struct fence_dev *fdev)
-{
-	u64 n;
-
-	spin_lock_irq(&fdev->lock);
-	n = fence_stale_inflight_locked(fdev);
-	spin_unlock_irq(&fdev->lock);
-	return n;
-}

@@ -295,7 +295,6 @@ void fence_epoch_free_rcu(struct rcu_head *rcu);
 struct fence_epoch *fence_unpublish(struct fence_dev *fdev);
 void fence_epoch_retire(struct fence_epoch *ep);
 u64 fence_stale_inflight_locked(struct fence_dev *fdev);
-u64 fence_dev_stale_inflight(struct fence_dev *fdev);
 
 /* dm-fence-drain.c: the drain, flush and submit work, and state events */
 void fence_drain_work(struct work_struct *work);
