@@ -39,13 +39,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "copy-int.h"
 #include "copy.h"
-#include "fencetab.h"
-#include "journal.h"
 
 
 double copy_now(void)

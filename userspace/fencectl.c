@@ -143,23 +143,20 @@ static int run_unfence(struct ctx *c)
 	 * can be opened, and is by udev's probe.
 	 */
 	int n = c->o.allow_open ? 0 : fence_open_count(&c->dev);
-	uint64_t rec_gen = 0;
-	int rec_fenced = 0;
-	char by[FENCE_BY_MAX] = "";
+	char by[FENCE_BY_MAX];
 
 	/*
 	 * --only-by WHO: only what WHO fenced, at this generation, by this
 	 * host's record (a disk that dm-fence-migrate fenced when its VM left
 	 * is not the fence agent's to open when Pacemaker unfences the node).
 	 */
-	if (c->o.only_by &&
-	    (fence_record_get(c->dev.name, &rec_gen, &rec_fenced, by) || !rec_fenced ||
-	     rec_gen != c->gen || strcmp(by, c->o.only_by))) {
+	if (c->o.only_by)
+		fence_record_fenced_by(c->dev.name, c->gen, by);
+	if (c->o.only_by && strcmp(by, c->o.only_by)) {
 		char why[200];
 
 		snprintf(why, sizeof(why), "refused: fenced at %" PRIu64 " by %s, not by %s: "
-			 "left fenced", c->gen, by[0] && rec_gen == c->gen ? by : "someone else",
-			 c->o.only_by);
+			 "left fenced", c->gen, by[0] ? by : "someone else", c->o.only_by);
 		return ctx_done(c, report_error(c->dev.name, c->cmd, EPERM, why, EXIT_REFUSED));
 	}
 	if (n > 0) {

@@ -318,6 +318,15 @@ out:
  * fenced while the device is open, and the next boot creates it fenced,
  * the safe side).
  */
+void fence_record_fenced_by(const char *name, uint64_t generation, char *by)
+{
+	uint64_t g = 0;
+	int fenced = 0;
+
+	if (fence_record_get(name, &g, &fenced, by) || !fenced || g != generation)
+		by[0] = '\0';
+}
+
 int fence_record_put(const char *name, uint64_t generation, int fenced, const char *by)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], text[64 + FENCE_BY_MAX];

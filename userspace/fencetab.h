@@ -47,6 +47,12 @@ int fence_record_get(const char *name, uint64_t *generation, int *fenced, char *
  * fenced it.
  */
 int fence_record_put(const char *name, uint64_t generation, int fenced, const char *by);
+/*
+ * Who fenced NAME at @generation, by this host's record, into @by
+ * (FENCE_BY_MAX bytes): "" when the record says nobody (or is of another
+ * generation, or open, or not there).
+ */
+void fence_record_fenced_by(const char *name, uint64_t generation, char *by);
 /* Is @by a name fence_record_put() takes? */
 int fence_by_valid(const char *by);
 

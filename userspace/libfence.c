@@ -306,13 +306,14 @@ int fence_switch(const struct fence_device *dev, uint64_t reopens, const uint64_
 	return r;
 }
 
-int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
-		uint32_t timeout_ms, struct dm_fence_info *info)
+/* FENCE: raise the generation, or with DM_FENCE_FENCE_STORAGE confirm it */
+static int fence_fence_call(const struct fence_device *dev, uint32_t flags, uint64_t generation,
+			    int wait, uint32_t timeout_ms, struct dm_fence_info *info)
 {
 	struct dm_fence_fence s;
 	int r;
 
-	HDR(s, dev, wait ? DM_FENCE_FENCE_WAIT : 0);
+	HDR(s, dev, flags | (wait ? DM_FENCE_FENCE_WAIT : 0));
 	s.generation = generation;
 	s.timeout_ms = timeout_ms;
 	r = fence_ioctl(DM_FENCE_IOC_FENCE, &s);
@@ -320,18 +321,16 @@ int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
 	return r;
 }
 
+int fence_fence(const struct fence_device *dev, uint64_t generation, int wait,
+		uint32_t timeout_ms, struct dm_fence_info *info)
+{
+	return fence_fence_call(dev, 0, generation, wait, timeout_ms, info);
+}
+
 int fence_storage_fenced(const struct fence_device *dev, uint64_t generation, int wait,
 			 uint32_t timeout_ms, struct dm_fence_info *info)
 {
-	struct dm_fence_fence s;
-	int r;
-
-	HDR(s, dev, DM_FENCE_FENCE_STORAGE | (wait ? DM_FENCE_FENCE_WAIT : 0));
-	s.generation = generation;
-	s.timeout_ms = timeout_ms;
-	r = fence_ioctl(DM_FENCE_IOC_FENCE, &s);
-	*info = s.info;
-	return r;
+	return fence_fence_call(dev, DM_FENCE_FENCE_STORAGE, generation, wait, timeout_ms, info);
 }
 
 int fence_get_dirty(const struct fence_device *dev, uint64_t start, uint64_t count,

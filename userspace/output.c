@@ -129,12 +129,10 @@ void print_info(const struct fence_device *dev, const struct dm_fence_info *i,
 			json_object_object_add(o, "open_count", json_object_new_int(n));
 		if (i->state == DM_FENCE_STATE_FENCED) {
 			/* who fenced it at this generation, by this host's record */
-			uint64_t g = 0;
-			int f = 0;
-			char by[FENCE_BY_MAX] = "";
+			char by[FENCE_BY_MAX];
 
-			if (!fence_record_get(dev->name, &g, &f, by) && f && g == i->generation &&
-			    by[0])
+			fence_record_fenced_by(dev->name, i->generation, by);
+			if (by[0])
 				json_object_object_add(o, "fenced_by", json_object_new_string(by));
 		}
 		if (what)
