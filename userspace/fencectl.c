@@ -9,6 +9,7 @@
  *   fencectl [--json] unfence DEV GENERATION [--force] [--allow-open]
  *   fencectl [--json] fence DEV GENERATION [--wait] [--timeout MS]
  *   fencectl [--json] storage-fenced DEV GENERATION [--wait] [--timeout MS]
+ *   fencectl [--json] cut DEV GENERATION [--force] [--wait] [--timeout MS]
  *   fencectl [--json] dirty DEV [--clear]
  *   fencectl [--json] watch DEV [--until STATE]
  *   fencectl [--json] copy DEV DST [options]
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "cut.h"
 #include "fencectl.h"
 #include "fencetab.h"
 #include "generator.h"
@@ -58,6 +60,10 @@ static const char usage_text[] =
 	"  storage-fenced DEV GEN [--wait] [--timeout MS]\n"
 	"                                    confirm the storage refuses this host's\n"
 	"                                    writes, for the fence at GEN\n"
+	"  cut DEV GEN [--force] [--wait] [--timeout MS]\n"
+	"                                    the host-side step: shut down the NFS\n"
+	"                                    mount below, destroy its connections,\n"
+	"                                    then confirm as storage-fenced does\n"
 	"  dirty DEV [--clear]               print the dirty regions (and clear them)\n"
 	"  watch DEV [--until STATE]         print each state change (dm events)\n"
 	"  copy DEV DST [--threshold N] [--max-rounds N] [--drain-timeout MS]\n"
@@ -180,6 +186,43 @@ static int run_storage_fenced(struct ctx *c)
 	return fence_storage_fenced(&c->dev, c->gen, c->o.wait, c->o.timeout_ms, &c->info);
 }
 
+/*
+ * The host-side step (cut.c): only once nothing queued below can leave
+ * this host is the kernel told, as after a storage-side fence.
+ */
+static int run_cut(struct ctx *c)
+{
+	struct fence_cut_result res;
+	char gen[24];
+	int r;
+
+	r = fence_cut_below(&c->dev, c->gen, c->o.force, &res);
+	snprintf(gen, sizeof(gen), "%" PRIu64, c->gen);
+	if (r) {
+		const struct fence_field f[] = {
+			{ "GENERATION", gen }, { "MOUNTS", res.mounts[0] ? res.mounts : NULL },
+		};
+
+		if (res.mounts[0])
+			fence_journal(LOG_WARNING, "cut", c->dev.name, f, 2,
+				      "%s: host-side cut at generation %s failed after shutting down "
+				      "%s: %s", c->dev.name, gen, res.mounts, res.why);
+		return ctx_done(c, report_error(c->dev.name, c->cmd, -r, res.why,
+						r == -ESTALE || r == -EOPNOTSUPP || r == -EBUSY ?
+						EXIT_REFUSED : exit_for(r)));
+	} else {
+		const struct fence_field f[] = {
+			{ "GENERATION", gen }, { "MOUNTS", res.mounts },
+		};
+
+		fence_journal(LOG_NOTICE, "cut", c->dev.name, f, 2,
+			      "%s: host-side cut at generation %s: %s shut down, connections "
+			      "destroyed: no older write can leave this host", c->dev.name, gen,
+			      res.mounts);
+	}
+	return fence_storage_fenced(&c->dev, c->gen, c->o.wait, c->o.timeout_ms, &c->info);
+}
+
 static int run_dirty(struct ctx *c)
 {
 	return ctx_done(c, cmd_dirty(&c->dev, &c->o));
@@ -254,6 +297,7 @@ static const struct command {
 	{ "unfence", 2, "FAY", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_unfence },
 	{ "fence", 2, "wtB", CMD_CHANGES | CMD_GENERATION | CMD_RECORD, run_fence },
 	{ "storage-fenced", 2, "wt", CMD_CHANGES | CMD_GENERATION, run_storage_fenced },
+	{ "cut", 2, "Fwt", CMD_CHANGES | CMD_GENERATION, run_cut },
 	{ "dirty", 1, "c", 0, run_dirty },
 	{ "watch", 1, "u", 0, run_watch },
 	{ "copy", 2, "TMDRVOSPL", 0, run_copy },

@@ -102,7 +102,11 @@ nfs_a_setup() {
 }
 
 nfs_a_start() {	# the server (nfs_server_start first) and host A's network
-	modprobe -a veth nf_tables
+	# tcp_diag: ss lists and destroys (-K) sockets through it; a booted
+	# host loads it on demand, this guest's kernel cannot (its module
+	# helper runs in the initramfs), and ss then reads /proc/net/tcp,
+	# where it can list but not destroy
+	modprobe -a veth nf_tables tcp_diag
 	mkdir -p /run/netns
 	ip netns add "$NFS_A_NS"
 	ip link add veth-srv type veth peer name veth-a

@@ -126,7 +126,9 @@ struct dm_fence_info {
 #define DM_FENCE_DEV_UNKNOWN		_BITUL(6)
 /*
  * Since 1.6: a caller confirmed (FENCE with DM_FENCE_FENCE_STORAGE) that
- * the storage refuses this host's writes, since the last fence.
+ * no write of this host can reach the storage any more, since the last
+ * fence: the storage refuses this host, or this host's path to it was cut
+ * (fencectl cut: the NFS mount shut down, its connections destroyed).
  */
 #define DM_FENCE_DEV_STORAGE_FENCED	_BITUL(7)
 /*

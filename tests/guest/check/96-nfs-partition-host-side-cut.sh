@@ -1,0 +1,147 @@
+# The host-side step (issue 34), for a host that still answers: test 93's
+# partition (hard mount: the NFS client never fails A's write by itself),
+# A's write in flight and in A's TCP send queue, A fenced.  `fencectl cut`,
+# run on A (in A's network namespace), shuts A's mount down and destroys
+# its connections to the server, and only then confirms the fence
+# (storage_fenced, settled).  Without it the write lands after the heal
+# (test 93 part 1, test 92 part 1).
+#
+# 1. Refused before anything is done, on both kernels: a device not fenced
+#    at that generation; one over a disk that is no loop device on NFS;
+#    a mount that also holds another loop device not under a fenced device
+#    (the shutdown would fail that one's I/O too): the mount is left as it
+#    was, and A still writes.
+# 2. 6.1 (no forced shutdown): refused, saying only a storage-side fence
+#    can settle it; the agent with host_cut then never reports OFF while
+#    the write is queued.
+#    6.12: the cut fails the write (EIO, unknown fate), leaves no
+#    connection, and settles the device; B writes; the partition heals;
+#    A's write never lands (a window longer than the one in which it
+#    landed in tests 92 and 93), no connection of A's comes back.
+# 3. 6.12: the same through the fence agent (host_cut, no NFS server set):
+#    off reports OFF, the device is settled, B's data stays.
+. "$REPO/tests/guest/lib.sh"
+. "$REPO/tests/guest/lib-nfs.sh"
+load_fence
+nfs_a_setup
+opts=hard,timeo=20,retrans=1
+loopdev=$(nfs_a_disk 16 $opts)
+mm=$(cat /tmp/nfs-mnt.dev)
+for f in a1 a2 a3 b1 b2; do random_file /tmp/$f 4; done
+
+# a command run on host A: its network, and a /sys of that network (the NFS
+# mount's /sys/fs/nfs entry is in the namespace the mount was made in)
+on_a() { ip netns exec "$NFS_A_NS" "$@"; }
+shutdown_of_a() { on_a cat "/sys/fs/nfs/$mm/shutdown"; }
+can_shut_down() { on_a test -e "/sys/fs/nfs/$mm/shutdown"; }
+agent() {	# <device> <action> [options...]: the fence agent, run on host A
+	local dev=$1 action=$2
+	shift 2
+	on_a "$REPO/contrib/fence_dmfence" -o "$action" -d "$dev" --fencectl-path="$FENCECTL" \
+		--power-timeout=10 "$@"
+}
+a_connections() { on_a ss -Htn "dst $NFS_SRV_ADDR:2049"; }
+# A's write of <file> to block <n> through <name>, held by the partition in
+# A's TCP send queue; its pid in $W
+queued_write() {	# <name> <block> <file>
+	dd if=/dev/zero of="/dev/mapper/$1" bs=4k count=16 oflag=direct status=none
+	nfs_partition
+	write_block_bg "/dev/mapper/$1" "$2" "$3"
+	W=$!
+	wait_until 20 field_is "$1" inflight 1 || fail "A's write not in flight"
+	wait_until 20 nfs_a_sendq_not_zero || fail "A's write not in its TCP send queue"
+}
+# After the heal: A's write would have been retransmitted and landed within
+# about 20 s (tests 92, 93); watch for longer that block <n> keeps <file>
+# (B's data) and that A makes no connection again.
+nothing_lands() {	# <block> <file>
+	local t=$((30 * ${GUEST_SLOWDOWN:-1})) want
+	want=$(file_sum "$2")
+	wait_until "$t" eval "[ \"\$(srv_block_sum $1)\" != $want ] || [ -n \"\$(a_connections)\" ]" &&
+		fail "after the cut: block $1 is $(srv_block_sum "$1"), A's connections: $(a_connections)"
+	expect_eq "$(srv_block_sum "$1")" "$(file_sum "$2")" "block $1: host B's data, ${t}s after the heal"
+}
+
+# --- 1. refusals, before anything is done -----------------------------------
+fence_create f0 "$loopdev"
+expect_exit 4 on_a "$FENCECTL" cut f0 2
+grep -q "not fenced at 2" /tmp/expect_exit.out || fail "why: $(cat /tmp/expect_exit.out)"
+nb=$(nullb_create nb0 16)
+fence_create fb "$nb"
+dmsetup message fb 0 fence 2
+expect_exit 4 on_a "$FENCECTL" cut fb 2
+grep -q "nb0 is below it, not a loop device on NFS" /tmp/expect_exit.out ||
+	fail "why: $(cat /tmp/expect_exit.out)"
+fence_status fb | grep -qw storage_fenced && fail "a refused cut confirmed the fence: $(fence_status fb)"
+dmsetup remove fb
+nullb_remove nb0
+truncate -s 1M "$NFS_MNT/other.img"
+other=$(losetup -f --show --direct-io=on "$NFS_MNT/other.img")
+dmsetup message f0 0 fence 2
+if can_shut_down; then
+	expect_exit 4 on_a "$FENCECTL" cut f0 2
+	grep -q "${other#/dev/} is also on $NFS_MNT and not under a fenced device" /tmp/expect_exit.out ||
+		fail "why: $(cat /tmp/expect_exit.out)"
+	expect_eq "$(shutdown_of_a)" 0 "the mount after a refused cut: not shut down"
+fi
+fence_status f0 | grep -qw storage_fenced && fail "a refused cut confirmed the fence: $(fence_status f0)"
+dd if=/tmp/a3 of="$other" bs=4k count=1 oflag=direct status=none || fail "A cannot write after a refused cut"
+losetup -d "$other"
+dmsetup message f0 0 unfence 2
+
+# --- 2. the cut ---------------------------------------------------------------
+queued_write f0 1 /tmp/a1
+dmsetup message f0 0 fence 3
+expect_field f0 stale 1
+if ! can_shut_down; then
+	log "this kernel has no NFS client forced shutdown: the cut is refused"
+	expect_exit 4 on_a "$FENCECTL" cut f0 3
+	grep -q "no forced shutdown of an NFS mount" /tmp/expect_exit.out ||
+		fail "why: $(cat /tmp/expect_exit.out)"
+	fence_status f0 | grep -qw settled && fail "settled with the write queued: $(fence_status f0)"
+	# the agent: fenced already; its cut refused, it never says OFF
+	rc=0
+	agent f0 off --host-cut > /tmp/agent.out 2>&1 || rc=$?
+	[ "$rc" != 0 ] || fail "the agent reported OFF with A's write queued: $(cat /tmp/agent.out)"
+	nfs_a_sendq_not_zero || fail "A's send queue emptied during the partition"
+	# what lands is counted: the write completes after the heal
+	nfs_heal
+	wait_until 120 field_is f0 stale 0 || fail "A's write never completed after the heal"
+	expect_field f0 late 1
+	dmsetup remove f0
+	exit 0
+fi
+expect_exit 0 on_a "$FENCECTL" --json cut f0 3
+json_field settled < /tmp/expect_exit.out | grep -qx True || fail "not settled: $(cat /tmp/expect_exit.out)"
+json_field storage_fenced < /tmp/expect_exit.out | grep -qx True || fail "$(cat /tmp/expect_exit.out)"
+expect_eq "$(shutdown_of_a)" 1 "A's mount after the cut: shut down"
+wait $W && fail "A's write succeeded on a shut-down mount"
+expect_field f0 stale 0
+expect_field f0 unknown 1
+expect_eq "$(a_connections)" "" "A's connections to the server after the cut"
+host_b_write 1 /tmp/b1
+nfs_heal
+nothing_lands 1 /tmp/b1
+log "host-side cut: A's queued write dropped with its connection; B's data kept after the heal"
+
+# a new mount for part 3: the shut-down one is of no use any more
+dmsetup remove f0
+losetup -d "$loopdev"
+umount -f -l "$NFS_MNT"
+loopdev=$(nfs_a_disk 16 $opts)
+mm=$(cat /tmp/nfs-mnt.dev)
+
+# --- 3. the fence agent's host_cut --------------------------------------------
+fence_create f1 "$loopdev"
+expect_exit 0 agent f1 status			# ON
+queued_write f1 2 /tmp/a2
+expect_exit 0 agent f1 off --host-cut
+expect_field f1 state fenced
+fence_status f1 | grep -q "settled storage_fenced" || fail "not settled: $(fence_status f1)"
+expect_eq "$(shutdown_of_a)" 1 "A's mount after the agent's cut"
+expect_exit 2 agent f1 status			# OFF
+wait $W && fail "A's write succeeded on a shut-down mount"
+host_b_write 2 /tmp/b2
+nfs_heal
+nothing_lands 2 /tmp/b2
+dmsetup remove f1
