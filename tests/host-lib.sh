@@ -9,7 +9,7 @@ VMS=$BUILD/vm
 # Debian packages the whole bench needs; the kernels come on top.
 HOST_PACKAGES="qemu-system-x86 busybox-static cpio xz-utils fio dmsetup sparse kmod
 	make gcc libc6-dev linux-source-6.1 libdevmapper-dev libjson-c-dev liburing-dev libsystemd-dev libmount-dev pkg-config
-	util-linux coreutils procps python3 gcc-multilib sg3-utils clang-tools
+	util-linux coreutils procps python3 gcc-multilib sg3-utils open-iscsi clang-tools
 	nfs-kernel-server rpcbind iproute2 nftables jq e2fsprogs dkms groff-base
 	fence-agents libxml2-utils systemd debhelper dh-dkms lintian
 	pacemaker corosync pacemaker-cli-utils
