@@ -188,6 +188,25 @@ int blockdev_overlap(dev_t a, dev_t b)
 	return r;
 }
 
+int blockdev_devname(const char *dir, char *path, size_t len)
+{
+	char file[PATH_MAX + 16], line[128], name[96] = "";
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/uevent", dir);
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "DEVNAME=%95s", name) == 1)
+			break;
+	fclose(f);
+	if (!name[0])
+		return -ENODEV;
+	snprintf(path, len, "/dev/%s", name);
+	return 0;
+}
+
 unsigned int blockdev_lbs(dev_t d)
 {
 	char dir[64];

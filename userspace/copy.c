@@ -441,21 +441,13 @@ int copy_open_dst(const struct fence_device *src, const char *dst_path)
 /* SRC's backing device by number: what the copy reads */
 int copy_open_backing(dev_t d)
 {
-	char path[128], line[128], name[96] = "";
-	FILE *f;
-	int fd;
+	char dir[64], path[128];
+	int fd, r;
 
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(d), minor(d));
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "DEVNAME=%95s", name) == 1)
-			break;
-	fclose(f);
-	if (!name[0])
-		return -ENODEV;
-	snprintf(path, sizeof(path), "/dev/%s", name);
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(d), minor(d));
+	r = blockdev_devname(dir, path, sizeof(path));
+	if (r)
+		return r;
 	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }

@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "cut.h"
 
 extern char **environ;
@@ -79,26 +80,6 @@ static int refuse(struct cut *c, int err, const char *fmt, ...)
 	return -err;
 }
 
-/* /dev/NAME of the block device whose sysfs directory is @dir */
-static int devname_of(const char *dir, char *path, size_t len)
-{
-	char file[PATH_MAX + 16], line[128], name[96] = "";
-	FILE *f;
-
-	snprintf(file, sizeof(file), "%s/uevent", dir);
-	f = fopen(file, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "DEVNAME=%95s", name) == 1)
-			break;
-	fclose(f);
-	if (!name[0])
-		return -ENODEV;
-	snprintf(path, len, "/dev/%s", name);
-	return 0;
-}
-
 /*
  * The filesystem a loop device's file is on (LOOP_GET_STATUS64: no I/O, so
  * no wait on a server that does not answer, as a stat of the file would).
@@ -109,7 +90,7 @@ static int loop_fs(const char *dir, dev_t *fs)
 	char path[128];
 	int fd, r;
 
-	r = devname_of(dir, path, sizeof(path));
+	r = blockdev_devname(dir, path, sizeof(path));
 	if (r)
 		return r;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -174,7 +155,7 @@ static int walk(struct cut *c, const char *dir, int depth)
 		return refuse(c, errno, "%s: %s", dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/loop", real);
 	if (!stat(path, &st)) {
-		if (devname_of(real, name, sizeof(name)))
+		if (blockdev_devname(real, name, sizeof(name)))
 			snprintf(name, sizeof(name), "%.100s", strrchr(real, '/') + 1);
 		r = loop_fs(real, &fs);
 		if (r)
@@ -193,7 +174,7 @@ static int walk(struct cut *c, const char *dir, int depth)
 	if (slaves)
 		closedir(slaves);
 	if (!r && leaf) {
-		if (devname_of(real, name, sizeof(name)))
+		if (blockdev_devname(real, name, sizeof(name)))
 			snprintf(name, sizeof(name), "%.100s", strrchr(real, '/') + 1);
 		return refuse(c, EOPNOTSUPP, "%s is below it, not a loop device on NFS: the "
 			      "host-side step cannot cut it; fence the storage", name);
@@ -263,7 +244,7 @@ static int others_on_mounts(struct cut *c)
 		for (int i = 0; i < c->n && !r; i++) {
 			if (c->m[i].dev != fs || under_fenced(dir, 0))
 				continue;
-			if (devname_of(dir, name, sizeof(name)))
+			if (blockdev_devname(dir, name, sizeof(name)))
 				snprintf(name, sizeof(name), "%.100s", de->d_name);
 			r = refuse(c, EBUSY, "%s is also on %s and not under a fenced device: the "
 				   "shutdown of the mount would fail its I/O too (--force)", name,
