@@ -155,6 +155,16 @@ nfs_a_sendq() {
 }
 
 nfs_a_sendq_is_zero() { [ "$(nfs_a_sendq)" = 0 ]; }
+# A partition while A's write of <file> to block <n> of fence device <name>
+# is in flight: the write waits in A's TCP send queue; its pid in $W.
+nfs_a_queued_write() {	# <name> <block> <file>
+	dd if=/dev/zero of="/dev/mapper/$1" bs=4k count=16 oflag=direct status=none
+	nfs_partition
+	write_block_bg "/dev/mapper/$1" "$2" "$3"
+	W=$!
+	wait_until 20 field_is "$1" inflight 1 || fail "A's write not in flight"
+	wait_until 20 nfs_a_sendq_not_zero || fail "A's write not in its TCP send queue"
+}
 nfs_a_sendq_not_zero() { [ "$(nfs_a_sendq)" != 0 ]; }
 
 # The storage-side fence of a Linux NFS server: A's address loses the

@@ -12,6 +12,15 @@
 # stops), a peer fences node1 meanwhile, and when node1 joins again it is
 # unfenced at the new generation, the destination still closed, node2's
 # device still fenced.
+#
+# Then the seed scenario, driven by the cluster (issue 34): host A
+# ("node3", a network namespace that mounts an NFS export, hard) is
+# partitioned (nft drops) with a write in flight and in its TCP send
+# queue; stonith_admin --fence node3 has the fencer run the agent with the
+# NFS storage-side fence: A's address unexported and confirmed, A's device
+# fenced and settled at once though the write is still queued; host B
+# writes; the partition heals: A's retransmitted write is refused (of
+# unknown fate), B's data stays.
 # test-timeout: 900
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-pacemaker.sh"
@@ -102,3 +111,34 @@ pcmk_stop
 "$FENCECTL" fence vmA 4 --by fence_dmfence > /dev/null	# as a peer's agent does
 pcmk_start
 unfenced_on_join 4 fenced
+
+# --- the seed scenario: the cluster fences host A under a partition -------
+. "$REPO/tests/guest/lib-nfs.sh"
+nfs_server_start
+nfs_a_start
+trap 'nfs_a_teardown; pcmk_cleanup' EXIT
+fence_create vmC "$(nfs_a_disk 16 hard,timeo=20,retrans=1)"
+stonith fence-node3 vmC node3 \
+	"<nvpair id=\"fence-node3-ssh\" name=\"ssh_path\" value=\"$REPO/tests/guest/tools/local-ssh\"/>" \
+	"<nvpair id=\"fence-node3-srv\" name=\"nfs_server\" value=\"localhost\"/>" \
+	"<nvpair id=\"fence-node3-exp\" name=\"nfs_export\" value=\"$NFS_SRV\"/>" \
+	"<nvpair id=\"fence-node3-cli\" name=\"nfs_clients\" value=\"node3=$NFS_A_ADDR\"/>" \
+	"<nvpair id=\"fence-node3-opt\" name=\"nfs_export_options\" value=\"rw,no_root_squash,insecure,fsid=1,sync\"/>"
+random_file /tmp/a71 4
+random_file /tmp/b71 4
+nfs_a_queued_write vmC 1 /tmp/a71
+timeout 180 stonith_admin --fence node3 --timeout 120 ||
+	fail "stonith_admin --fence node3 failed: $(tail -30 "$PCMK_DIR/pacemaker.log")"
+stonith_admin --history node3 | has -Ei "(off|turning off|fencing) of node3 .*successful" ||
+	fail "no fencing of node3 in the history: $(stonith_admin --history node3)"
+exportfs -s | grep -q "$NFS_A_ADDR" && fail "still exported to A: $(exportfs -s)"
+expect_field vmC state fenced
+expect_field vmC stale 1
+fence_status vmC | grep -q "settled storage_fenced" || fail "not settled: $(fence_status vmC)"
+host_b_write 1 /tmp/b71
+nfs_heal
+wait_until 120 field_is vmC stale 0 || fail "A's write never ended after the heal"
+wait $W && fail "A's write succeeded on a server that refuses A"
+expect_field vmC unknown 1
+expect_eq "$(srv_block_sum 1)" "$(file_sum /tmp/b71)" "block 1: host B's data (the cluster fenced A at the server)"
+log "the cluster fenced host A at the NFS server under a partition; A's queued write refused after the heal"

@@ -28,16 +28,11 @@ for f in a1 a2 a3 a4 b1 b2 b3; do random_file /tmp/$f 4; done
 # below and in A's send queue; the partition holds it; fenced at 2; then the
 # soft time-out fails it: stale_inflight 0, one write of unknown fate.
 stale_write_fails_below() {	# <name> <block> <file>
-	dd if=/dev/zero of="/dev/mapper/$1" bs=4k count=16 oflag=direct status=none
-	nfs_partition
-	write_block_bg "/dev/mapper/$1" "$2" "$3"
-	local w=$!
-	wait_until 20 field_is "$1" inflight 1 || fail "A's write not in flight"
-	wait_until 20 nfs_a_sendq_not_zero || fail "A's write not in its TCP send queue"
+	nfs_a_queued_write "$@"
 	dmsetup message "$1" 0 fence 2
 	expect_field "$1" stale 1
 	wait_until 120 field_is "$1" stale 0 || fail "the soft mount never failed the write"
-	wait $w && fail "A's write succeeded across the partition"
+	wait $W && fail "A's write succeeded across the partition"
 	expect_field "$1" unknown 1
 	expect_field "$1" late 0
 	nfs_a_sendq_not_zero || fail "A's send queue is empty: the scenario does not reproduce"
@@ -98,12 +93,7 @@ agent() {	# <action>
 		--nfs-export-options=rw,no_root_squash,insecure,fsid=1,sync --power-timeout=30
 }
 expect_exit 0 agent status		# ON: open, and exported
-dd if=/dev/zero of=/dev/mapper/f2 bs=4k count=16 oflag=direct status=none
-nfs_partition
-write_block_bg /dev/mapper/f2 3 /tmp/a3
-w=$!
-wait_until 20 field_is f2 inflight 1 || fail "A's write not in flight"
-wait_until 20 nfs_a_sendq_not_zero || fail "A's write not in its TCP send queue"
+nfs_a_queued_write f2 3 /tmp/a3
 expect_exit 0 agent off
 expect_field f2 state fenced
 exportfs -s | grep -q "$NFS_A_ADDR" && fail "still exported to A: $(exportfs -s)"
@@ -112,7 +102,7 @@ fence_status f2 | grep -qw settled || fail "not settled after the agent's off: $
 expect_exit 2 agent status		# OFF
 host_b_write 3 /tmp/b3
 wait_until 120 field_is f2 stale 0 || fail "the soft mount never failed the write"
-wait $w && fail "A's write succeeded across the partition"
+wait $W && fail "A's write succeeded across the partition"
 nfs_heal
 wait_until 120 nfs_a_sendq_is_zero || fail "A's send queue never drained after the heal"
 wait_until 30 eval '[ -z "$(ss -Htn "src $NFS_SRV_ADDR:2049" | awk "\$2 || \$3")" ]' ||

@@ -26,20 +26,10 @@ agent() {	# <device> <action> [options...]
 nfs_opts=(--nfs-server=localhost --nfs-export="$NFS_SRV" --nfs-clients="$(hostname)=$NFS_A_ADDR"
 	--nfs-export-options=rw,no_root_squash,insecure,fsid=1,sync)
 
-# A's write of <file> to block <n> through <name>, held by the partition in
-# A's TCP send queue; its pid in $W
-queued_write() {	# <name> <block> <file>
-	dd if=/dev/zero of="/dev/mapper/$1" bs=4k count=16 oflag=direct status=none
-	nfs_partition
-	write_block_bg "/dev/mapper/$1" "$2" "$3"
-	W=$!
-	wait_until 20 field_is "$1" inflight 1 || fail "A's write not in flight"
-	wait_until 20 nfs_a_sendq_not_zero || fail "A's write not in its TCP send queue"
-}
 
 # --- 1. the target's fence alone: not settled until the write has landed ---
 fence_create f0 "$loopdev"
-queued_write f0 1 /tmp/a1
+nfs_a_queued_write f0 1 /tmp/a1
 expect_exit 3 fencectl fence f0 2 --wait --timeout 3000
 expect_field f0 stale 1
 expect_exit 0 agent f0 status		# ON: a stale write is below
@@ -57,7 +47,7 @@ dmsetup remove f0
 
 # --- 2. the agent's storage-side fence: OFF at once, nothing lands ---------
 fence_create f1 "$loopdev"
-queued_write f1 2 /tmp/a2
+nfs_a_queued_write f1 2 /tmp/a2
 expect_exit 0 agent f1 off "${nfs_opts[@]}"
 expect_field f1 stale 1
 fence_status f1 | grep -q "settled storage_fenced" ||

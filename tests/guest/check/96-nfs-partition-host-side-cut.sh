@@ -41,16 +41,6 @@ agent() {	# <device> <action> [options...]: the fence agent, run on host A
 		--power-timeout=10 "$@"
 }
 a_connections() { on_a ss -Htn "dst $NFS_SRV_ADDR:2049"; }
-# A's write of <file> to block <n> through <name>, held by the partition in
-# A's TCP send queue; its pid in $W
-queued_write() {	# <name> <block> <file>
-	dd if=/dev/zero of="/dev/mapper/$1" bs=4k count=16 oflag=direct status=none
-	nfs_partition
-	write_block_bg "/dev/mapper/$1" "$2" "$3"
-	W=$!
-	wait_until 20 field_is "$1" inflight 1 || fail "A's write not in flight"
-	wait_until 20 nfs_a_sendq_not_zero || fail "A's write not in its TCP send queue"
-}
 # After the heal: A's write would have been retransmitted and landed within
 # about 20 s (tests 92, 93); watch for longer that block <n> keeps <file>
 # (B's data) and that A makes no connection again.
@@ -90,7 +80,7 @@ losetup -d "$other"
 dmsetup message f0 0 unfence 2
 
 # --- 2. the cut ---------------------------------------------------------------
-queued_write f0 1 /tmp/a1
+nfs_a_queued_write f0 1 /tmp/a1
 dmsetup message f0 0 fence 3
 expect_field f0 stale 1
 if ! can_shut_down; then
@@ -134,7 +124,7 @@ mm=$(cat /tmp/nfs-mnt.dev)
 # --- 3. the fence agent's host_cut --------------------------------------------
 fence_create f1 "$loopdev"
 expect_exit 0 agent f1 status			# ON
-queued_write f1 2 /tmp/a2
+nfs_a_queued_write f1 2 /tmp/a2
 expect_exit 0 agent f1 off --host-cut
 expect_field f1 state fenced
 fence_status f1 | grep -q "settled storage_fenced" || fail "not settled: $(fence_status f1)"
