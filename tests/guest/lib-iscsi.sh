@@ -82,8 +82,40 @@ iscsi_disk_of() {	# <initiator name>
 	return 1
 }
 
+# The local TCP port of <initiator name>'s connection
+iscsi_local_port() {	# <initiator name>
+	local s
+	for s in /sys/class/iscsi_session/session*; do
+		[ "$(cat "$s/initiatorname" 2>/dev/null)" = "$1" ] || continue
+		cat /sys/class/iscsi_connection/connection"${s##*session}":0/local_port
+		return
+	done
+	return 1
+}
+
+# A partition of one initiator's path: its connection's packets dropped
+# both ways (nft, input hook), as a failed switch port does; the other
+# initiator's path stays.  What sits in its TCP send queue stays there.
+iscsi_partition() {	# <initiator name>
+	local port
+	port=$(iscsi_local_port "$1") || fail "no iSCSI connection of $1"
+	modprobe nf_tables
+	nft -f - <<-NFT
+	table inet iscsi_partition {
+		chain input { type filter hook input priority 0; tcp sport $port drop; tcp dport $port drop; }
+	}
+	NFT
+	echo "$port"
+}
+iscsi_heal() { nft delete table inet iscsi_partition 2>/dev/null || true; }
+# Bytes the connection from local port <port> still has to deliver
+iscsi_sendq() {	# <port>
+	ss -Htn "sport = :$1" | awk '{ n += $3 } END { print n + 0 }'
+}
+
 iscsi_teardown() {	# best effort: the next test starts clean
 	local t=$ISCSI_T/iscsi/$ISCSI_IQN/tpgt_1
+	iscsi_heal
 	iscsiadm -m node -u > /dev/null 2>&1 || true
 	pkill -x iscsid 2>/dev/null || true
 	umount /etc/iscsi 2>/dev/null || true
