@@ -6,8 +6,11 @@
 #                    run every test in QEMU (and the concurrency tests on the
 #                    KASAN+lockdep kernel if it is built), print
 #                    "N passed, N failed"
-# make check-debug   the same, building the kasan and kcsan kernels, with the
-#                    whole suite on both
+# make check-full    the same, every test on both Debian kernels (make check
+#                    runs the tests of the tools above the target, marked
+#                    "# kernels: newest", on the newest one only)
+# make check-debug   the same as check-full, building the kasan and kcsan
+#                    kernels, with the whole suite on both
 # make bench         fio in the VM: raw device vs dm-linear vs dm-fence
 # make demo          see it work: the stale-write corruption, its prevention,
 #                    and a live storage migration, in a VM
@@ -34,7 +37,7 @@ VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 MODULE_SRCS := Kbuild $(wildcard driver/*.c driver/*.h) uapi/linux/dm-fence.h
 
-.PHONY: all module test-modules userspace check check-debug bench stress demo install install-tools dkms-source dkms-install deb clean
+.PHONY: all module test-modules userspace check check-full check-debug bench stress demo install install-tools dkms-source dkms-install deb clean
 
 all: module userspace
 
@@ -63,9 +66,13 @@ userspace:
 check:
 	bash tests/check.sh
 
+# every test on both Debian kernels
+check-full:
+	CHECK_ALL_KERNELS=1 bash tests/check.sh
+
 # the whole suite on the debug kernels too (make check runs a subset on kasan)
 check-debug:
-	CHECK_DEBUG=all CHECK_DEBUG_FLAVOURS="kasan kcsan" bash tests/check.sh
+	CHECK_ALL_KERNELS=1 CHECK_DEBUG=all CHECK_DEBUG_FLAVOURS="kasan kcsan" bash tests/check.sh
 
 bench:
 	bash tests/bench.sh

@@ -1,6 +1,7 @@
 # fencectl drives every ioctl's success path, and what it reports matches
 # `dmsetup status`; --json objects parse and carry every status field; the
 # exit codes are the contract's.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

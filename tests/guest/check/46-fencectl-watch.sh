@@ -1,5 +1,6 @@
 # `fencectl watch` prints one JSON object per state change, waiting on dm
 # events (not polling), and stops at --until.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

@@ -9,6 +9,7 @@
 # state change fencectl causes goes, where no journal runs (test 94 has
 # one), to syslog with the device, the old and new state and generation,
 # and who.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 export FENCECTL_FENCETAB=/tmp/fencetab FENCECTL_STATE_DIR=/tmp/dm-fence-state

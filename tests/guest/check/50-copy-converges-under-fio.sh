@@ -2,6 +2,7 @@
 # 256 MiB device: pre-copy rounds converge, the source is drained, the last
 # dirty set copied, and the destination equals the source (checksum, and
 # --verify).  The source is left closed; reopening it lets fio finish.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

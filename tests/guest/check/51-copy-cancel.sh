@@ -3,6 +3,7 @@
 # shut gate), and in the final round (the source closed, the last dirty set
 # being copied): exit 5, the source open again, the write held meanwhile
 # lands, nothing lost.  A drain that times out does the same with exit 3.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

@@ -10,6 +10,7 @@
 # cannot be reopened after the migration is said (exit 5), the others are
 # reopened.  The source's writes
 # are kept below by a shut gate (a suspended dm-linear).
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 migrate=$REPO/contrib/dm-fence-migrate

@@ -9,6 +9,7 @@
 # incoming migration: the VM runs elsewhere) or fenced; without fencectl a
 # domain with no device-mapper disk starts, one with a fence disk is
 # refused, and no traceback.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 hook=$REPO/contrib/libvirt-hook-qemu

@@ -10,6 +10,7 @@
 # (a migration destination) closed; another node is reached over ssh.
 # Writes are kept below by a shut gate (a suspended dm-linear).
 # test-timeout: 400
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 agent=$REPO/contrib/fence_dmfence

@@ -11,6 +11,7 @@
 # "dmsetup resume" and "fencectl reopen" finish: on SRC if it died loading
 # the standby (a standby left loaded is harmless, and the next copy drops
 # it), on DST if it died letting SRC go after the switch.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 modprobe ext4

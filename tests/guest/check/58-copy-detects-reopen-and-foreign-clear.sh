@@ -3,6 +3,7 @@
 # for DST: writes passed after its last fetch, or regions it never saw.
 # It says so (exit 4, nothing switched) instead of finishing with a stale
 # DST.  STATUS counts both (reopens, clears); a copy run alone passes.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

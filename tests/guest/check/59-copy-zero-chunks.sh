@@ -5,6 +5,7 @@
 # zeroed (48 of the 64 MiB here).  Where io_uring_setup fails (a seccomp
 # filter), the copy falls back to one pread/pwrite at a time and gives the
 # same DST.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

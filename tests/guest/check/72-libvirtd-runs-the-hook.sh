@@ -9,6 +9,7 @@
 # source) is refused and leaves it closed; and a domain with no fence
 # disk starts whatever the hook says of others.
 # test-timeout: 600
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-libvirt.sh"
 load_fence

@@ -8,6 +8,7 @@
 # closed as the domain starts there; A's release drains the source disk;
 # and the destination's disk opens only when told to (dest-go).
 # test-timeout: 900
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-libvirt.sh"
 load_fence

@@ -6,6 +6,7 @@
 # copy holds the device's lock (/run/lock/dm-fence/NAME), and the first
 # copy switches onto its own destination.  On 2d3e8cb the second copy
 # started and the first one's switch was refused (its standby replaced).
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 export FENCECTL_FENCETAB=/tmp/fencetab FENCECTL_STATE_DIR=/tmp/dm-fence-state

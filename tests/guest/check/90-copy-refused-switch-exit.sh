@@ -3,6 +3,7 @@
 # the source and exits 4 ("refused"), with a last JSON line that says so
 # (event error, switched false): not 6, which tells the caller the source
 # was fenced (issue 33 item 5; on 2d3e8cb it exited 6 with no last line).
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 

@@ -6,6 +6,7 @@
 # after), fencetab update and end.  The guest has no journald: a stand-in
 # on journald's native socket (tools/fake_journal.py) records what
 # sd_journal_send() sends.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 export FENCECTL_FENCETAB=/tmp/fencetab FENCECTL_STATE_DIR=/tmp/dm-fence-state

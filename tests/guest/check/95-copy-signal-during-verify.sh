@@ -5,6 +5,7 @@
 # and stays there, exit 7 (not 5, "source open"), the last JSON line says
 # switched true.  DST's reads wait 200 ms each (dm-delay), so the verify
 # lasts seconds and the signal lands in it.
+# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 load_fence
 modprobe dm-delay
