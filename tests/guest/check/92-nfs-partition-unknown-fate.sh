@@ -21,7 +21,9 @@
 . "$REPO/tests/guest/lib-nfs.sh"
 load_fence
 nfs_a_setup
-loopdev=$(nfs_a_disk 16 soft,timeo=20,retrans=1)
+# the soft time-out (2 s, times GUEST_SLOWDOWN on the debug kernels) must
+# not end A's write before the fence counts it
+loopdev=$(nfs_a_disk 16 "soft,timeo=$((20 * ${GUEST_SLOWDOWN:-1})),retrans=1")
 for f in a1 a2 a3 a4 b1 b2 b3; do random_file /tmp/$f 4; done
 
 # A's write of <file> to block <n> through fence device <name> is in flight
