@@ -18,8 +18,10 @@
 #    connection, and settles the device; B writes; the partition heals;
 #    A's write never lands (a window longer than the one in which it
 #    landed in tests 92 and 93), no connection of A's comes back.
-# 3. 6.12: the same through the fence agent (host_cut, no NFS server set):
-#    off reports OFF, the device is settled, B's data stays.
+# 3. 6.12: the same through the fence agent (host_cut, no NFS server set),
+#    on a soft mount this time (its time-out may fail A's write before the
+#    cut; the bytes stay queued all the same): off reports OFF, the device
+#    is settled, B's data stays.
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-nfs.sh"
 load_fence
@@ -118,10 +120,10 @@ log "host-side cut: A's queued write dropped with its connection; B's data kept 
 dmsetup remove f0
 losetup -d "$loopdev"
 umount -f -l "$NFS_MNT"
-loopdev=$(nfs_a_disk 16 $opts)
+loopdev=$(nfs_a_disk 16 "soft,timeo=$((20 * ${GUEST_SLOWDOWN:-1})),retrans=1")
 mm=$(cat /tmp/nfs-mnt.dev)
 
-# --- 3. the fence agent's host_cut --------------------------------------------
+# --- 3. the fence agent's host_cut, a soft mount ------------------------------
 fence_create f1 "$loopdev"
 expect_exit 0 agent f1 status			# ON
 nfs_a_queued_write f1 2 /tmp/a2

@@ -12,7 +12,8 @@
 #    preempted (PREEMPT AND ABORT) and read back gone, A's device fenced
 #    and confirmed (settled at once, the write still held); status OFF; B
 #    writes; the gate opens: A's write is refused by the LUN (reservation
-#    conflict: unknown fate), B's data stays; A's own path is refused too.
+#    conflict: unknown fate), B's data stays; A's own path is refused too;
+#    the host-side step (fencectl cut) has nothing to cut here: refused.
 # 3. on, for A (its own path, over ssh as for another node): A's key
 #    registered again, A's device unfenced, A's next write lands.
 # 4. Part 2 under a real partition of A's path (its connection's packets
@@ -81,6 +82,10 @@ expect_field fa state fenced
 expect_field fa stale 1
 fence_status fa | grep -q "settled storage_fenced" || fail "not settled: $(fence_status fa)"
 expect_exit 2 agent status "$lun_b"		# OFF
+# no host-side step for a SCSI path: cut refuses, before it does anything
+expect_exit 4 "$FENCECTL" cut fa "$(field fa generation)"
+grep -q "is below it, not a loop device on NFS" /tmp/expect_exit.out ||
+	fail "cut on iSCSI: $(cat /tmp/expect_exit.out)"
 b_write 2 /tmp/b2
 gate_open gate
 wait $W && fail "A's write succeeded after its key was preempted"
