@@ -22,7 +22,6 @@
 # writes; the partition heals: A's retransmitted write is refused (of
 # unknown fate), B's data stays.
 # test-timeout: 900
-# kernels: newest
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-pacemaker.sh"
 load_fence
