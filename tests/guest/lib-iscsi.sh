@@ -1,12 +1,15 @@
 # iSCSI on one guest: LIO's iSCSI target exports one LUN (a RAM
-# backstore) at 127.0.0.1:3260, and open-iscsi's initiator logs in to it
-# twice, as host A and as host B: two ifaces of one iscsid, each with its
-# own initiator name, so the target sees two I_T nexuses and keeps their
-# persistent reservations apart, as it does for two hosts.  (LIO's
+# backstore) at two portals, and open-iscsi's initiator logs in to it
+# twice, as host A (portal 127.0.0.2) and as host B (127.0.0.1): two
+# ifaces of one iscsid, each with its own initiator name, so the target
+# sees two I_T nexuses and keeps their persistent reservations apart, as it
+# does for two hosts.  A partition of A drops A's portal's packets, so a
+# connection A's initiator makes again is cut off too.  (LIO's
 # loopback fabric cannot serve here: a PREEMPT AND ABORT through it waits
 # for its own submission work, in 6.1 and 6.12.)  Sourced after lib.sh.
 ISCSI_IQN=iqn.2026-12.org.dm-fence:lun0
-ISCSI_PORTAL=127.0.0.1:3260
+ISCSI_PORTAL=127.0.0.1:3260		# host B's, and discovery's
+ISCSI_PORTAL_A=127.0.0.2:3260		# host A's
 ISCSI_A=iqn.2026-12.org.dm-fence:hosta
 ISCSI_B=iqn.2026-12.org.dm-fence:hostb
 ISCSI_T=/sys/kernel/config/target
@@ -27,7 +30,7 @@ iscsi_setup() {	# <size_MiB>
 	mkdir -p $ISCSI_T/core/rd_mcp_0/rdi
 	echo "rd_pages=$(($1 * 256))" > $ISCSI_T/core/rd_mcp_0/rdi/control
 	echo 1 > $ISCSI_T/core/rd_mcp_0/rdi/enable
-	mkdir -p "$t/lun/lun_0" "$t/np/$ISCSI_PORTAL"
+	mkdir -p "$t/lun/lun_0" "$t/np/$ISCSI_PORTAL" "$t/np/$ISCSI_PORTAL_A"
 	ln -s $ISCSI_T/core/rd_mcp_0/rdi "$t/lun/lun_0/rdi"
 	# any initiator, no authentication (demo mode)
 	echo 1 > "$t/attrib/generate_node_acls"
@@ -50,10 +53,10 @@ iscsi_setup() {	# <size_MiB>
 	done
 	iscsiadm -m discovery -t sendtargets -p $ISCSI_PORTAL -I hosta -I hostb > /dev/null ||
 		fail "iSCSI discovery failed"
-	for who in hosta hostb; do
-		iscsiadm -m node -T $ISCSI_IQN -p $ISCSI_PORTAL -I $who --login > /dev/null ||
-			fail "iSCSI login as $who failed"
-	done
+	iscsiadm -m node -T $ISCSI_IQN -p $ISCSI_PORTAL_A -I hosta --login > /dev/null ||
+		fail "iSCSI login as host A failed"
+	iscsiadm -m node -T $ISCSI_IQN -p $ISCSI_PORTAL -I hostb --login > /dev/null ||
+		fail "iSCSI login as host B failed"
 	wait_until 20 iscsi_disk_of "$ISCSI_A" > /dev/null || fail "host A's iSCSI disk did not appear"
 	wait_until 20 iscsi_disk_of "$ISCSI_B" > /dev/null || fail "host B's iSCSI disk did not appear"
 	LUN_A=$(iscsi_disk_of "$ISCSI_A")
@@ -82,35 +85,26 @@ iscsi_disk_of() {	# <initiator name>
 	return 1
 }
 
-# The local TCP port of <initiator name>'s connection
-iscsi_local_port() {	# <initiator name>
-	local s
-	for s in /sys/class/iscsi_session/session*; do
-		[ "$(cat "$s/initiatorname" 2>/dev/null)" = "$1" ] || continue
-		cat /sys/class/iscsi_connection/connection"${s##*session}":0/local_port
-		return
-	done
-	return 1
-}
-
-# A partition of one initiator's path: its connection's packets dropped
-# both ways (nft, input hook), as a failed switch port does; the other
-# initiator's path stays.  What sits in its TCP send queue stays there.
-iscsi_partition() {	# <initiator name>
-	local port
-	port=$(iscsi_local_port "$1") || fail "no iSCSI connection of $1"
+# A partition of host A's path: the packets to and from its portal dropped
+# (nft, input hook), as a failed switch port does; host B's path stays.
+# What sits in A's TCP send queue stays there, and a connection A's
+# initiator makes again is dropped as well.
+iscsi_partition_a() {
 	modprobe nf_tables
 	nft -f - <<-NFT
 	table inet iscsi_partition {
-		chain input { type filter hook input priority 0; tcp sport $port drop; tcp dport $port drop; }
+		chain input {
+			type filter hook input priority 0;
+			ip daddr ${ISCSI_PORTAL_A%:*} tcp dport 3260 drop;
+			ip saddr ${ISCSI_PORTAL_A%:*} tcp sport 3260 drop;
+		}
 	}
 	NFT
-	echo "$port"
 }
 iscsi_heal() { nft delete table inet iscsi_partition 2>/dev/null || true; }
-# Bytes the connection from local port <port> still has to deliver
-iscsi_sendq() {	# <port>
-	ss -Htn "sport = :$1" | awk '{ n += $3 } END { print n + 0 }'
+# Bytes host A's connections still have to deliver to the target
+iscsi_a_sendq() {
+	ss -Htn "dst $ISCSI_PORTAL_A" | awk '{ n += $3 } END { print n + 0 }'
 }
 
 iscsi_teardown() {	# best effort: the next test starts clean
@@ -120,7 +114,7 @@ iscsi_teardown() {	# best effort: the next test starts clean
 	pkill -x iscsid 2>/dev/null || true
 	umount /etc/iscsi 2>/dev/null || true
 	echo 0 > "$t/enable" 2>/dev/null || true
-	rmdir "$t/np/$ISCSI_PORTAL" 2>/dev/null || true
+	rmdir "$t/np/$ISCSI_PORTAL" "$t/np/$ISCSI_PORTAL_A" 2>/dev/null || true
 	rm -f "$t/lun/lun_0/rdi"
 	rmdir "$t/lun/lun_0" "$t" "$ISCSI_T/iscsi/$ISCSI_IQN" 2>/dev/null || true
 	rmdir $ISCSI_T/core/rd_mcp_0/rdi $ISCSI_T/core/rd_mcp_0 2>/dev/null || true

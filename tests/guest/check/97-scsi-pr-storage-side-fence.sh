@@ -16,11 +16,12 @@
 #    the host-side step (fencectl cut) has nothing to cut here: refused.
 # 3. on, for A (its own path, over ssh as for another node): A's key
 #    registered again, A's device unfenced, A's next write lands.
-# 4. Part 2 under a real partition of A's path (its connection's packets
-#    dropped by nft): A's write waits in the initiator (its TCP send queue,
+# 4. Part 2 under a real partition of A's path (the packets to and from
+#    A's portal dropped by nft, also those of a connection made again): A's write waits in the initiator (its TCP send queue,
 #    then the session's recovery); off from B as in part 2: settled at
 #    once; B writes; the partition heals: A's initiator logs in again and
 #    sends the write, the LUN refuses it, B's data stays.
+# test-timeout: 420
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-iscsi.sh"
 load_fence
@@ -107,12 +108,12 @@ expect_eq "$(block_sum "$lun_b" 3)" "$(file_sum /tmp/a3)" "block 3: A's write af
 
 # --- 4. under a real partition of A's path -----------------------------------
 dd if=/dev/zero of=/dev/mapper/fa bs=4k count=16 oflag=direct status=none
-port=$(iscsi_partition "$ISCSI_A")
+iscsi_partition_a
 write_block_bg /dev/mapper/fa 6 /tmp/a4
 W=$!
 wait_until 20 field_is fa inflight 1 || fail "A's write not in flight"
-if wait_until 10 eval '[ "$(iscsi_sendq '"$port"')" != 0 ]'; then
-	log "A's write in its TCP send queue: $(iscsi_sendq "$port") bytes"
+if wait_until 10 eval '[ "$(iscsi_a_sendq)" != 0 ]'; then
+	log "A's write in its TCP send queue: $(iscsi_a_sendq) bytes"
 fi
 expect_exit 0 agent off "$lun_b"
 keys | has -i 0xa1 && fail "A's key still registered: $(keys)"
