@@ -98,7 +98,7 @@ int fence_dev_storage_fenced(struct fence_dev *fdev, u64 generation)
 		      fence_state_name(state), cur);
 		return r;
 	}
-	DMINFO("%d:%d: the storage refuses this host at generation %llu (%llu of unknown fate)",
+	DMINFO("%d:%d: fenced below the target at generation %llu (%llu of unknown fate)",
 	       MAJOR(fdev->devt), MINOR(fdev->devt), generation, unknown);
 	fence_raise_event(fdev);
 	return 0;
