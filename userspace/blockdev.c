@@ -53,7 +53,7 @@ static int read_u64(const char *dir, const char *file, uint64_t *v)
 	return ok ? 0 : -EINVAL;
 }
 
-static int read_devt(const char *dir, dev_t *d)
+int blockdev_devt(const char *dir, dev_t *d)
 {
 	char path[PATH_MAX];
 	unsigned int maj, min;
@@ -134,11 +134,11 @@ static int collect(const char *dir, struct stack *s, int depth)
 		r = read_u64(real, "start", &e->start);
 		snprintf(path, sizeof(path), "%s/..", real);
 		if (!r)
-			r = read_devt(path, &e->whole);
+			r = blockdev_devt(path, &e->whole);
 		read_identity(path, e->id, sizeof(e->id));
 	} else {
 		e->start = 0;
-		r = read_devt(real, &e->whole);
+		r = blockdev_devt(real, &e->whole);
 		read_identity(real, e->id, sizeof(e->id));
 	}
 	if (r)

@@ -86,6 +86,8 @@ void copyq_free(struct copyq *q);
 int blockdev_overlap(dev_t a, dev_t b);
 /* The logical block size of @d in bytes (512 when sysfs cannot tell). */
 unsigned int blockdev_lbs(dev_t d);
+/* The device number of the block device whose sysfs directory is @dir */
+int blockdev_devt(const char *dir, dev_t *d);
 /* /dev/NAME of the block device whose sysfs directory is @dir (its uevent) */
 int blockdev_devname(const char *dir, char *path, size_t len);
 

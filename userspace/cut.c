@@ -57,6 +57,7 @@ struct nfs_mount {
 	dev_t dev;			/* st_dev of its files */
 	char server[80];		/* ADDR:PORT ([ADDR]:PORT for IPv6), as ss takes it */
 	char target[256];		/* the mount point, for messages */
+	char shutdown[64];		/* its forced shutdown's sysfs file */
 };
 
 struct cut {
@@ -78,6 +79,13 @@ static int refuse(struct cut *c, int err, const char *fmt, ...)
 	vsnprintf(c->why, c->why_len, fmt, ap);
 	va_end(ap);
 	return -err;
+}
+
+/* A device's name for messages: /dev/NAME, else its sysfs directory's name */
+static void label(const char *dir, char *name, size_t len)
+{
+	if (blockdev_devname(dir, name, len))
+		snprintf(name, len, "%.100s", strrchr(dir, '/') + 1);
 }
 
 /*
@@ -136,6 +144,8 @@ static int add_mount(struct cut *c, const char *loop, dev_t fs)
 		 memchr(addr, ':', addr_len) ? "]" : "",
 		 port_len ? (int)port_len : 4, port_len ? port : "2049");
 	snprintf(n->target, sizeof(n->target), "%s", mnt_fs_get_target(m));
+	snprintf(n->shutdown, sizeof(n->shutdown), "/sys/fs/nfs/%u:%u/shutdown", major(fs),
+		 minor(fs));
 	return 0;
 }
 
@@ -155,8 +165,7 @@ static int walk(struct cut *c, const char *dir, int depth)
 		return refuse(c, errno, "%s: %s", dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/loop", real);
 	if (!stat(path, &st)) {
-		if (blockdev_devname(real, name, sizeof(name)))
-			snprintf(name, sizeof(name), "%.100s", strrchr(real, '/') + 1);
+		label(real, name, sizeof(name));
 		r = loop_fs(real, &fs);
 		if (r)
 			return refuse(c, -r, "%s: LOOP_GET_STATUS64: %s", name, strerror(-r));
@@ -174,8 +183,7 @@ static int walk(struct cut *c, const char *dir, int depth)
 	if (slaves)
 		closedir(slaves);
 	if (!r && leaf) {
-		if (blockdev_devname(real, name, sizeof(name)))
-			snprintf(name, sizeof(name), "%.100s", strrchr(real, '/') + 1);
+		label(real, name, sizeof(name));
 		return refuse(c, EOPNOTSUPP, "%s is below it, not a loop device on NFS: the "
 			      "host-side step cannot cut it; fence the storage", name);
 	}
@@ -189,23 +197,17 @@ static int under_fenced(const char *dir, int depth)
 	struct fence_device fdev;
 	struct dm_fence_info info;
 	struct dirent *de;
-	unsigned int maj, min;
 	int found = 0;
 	DIR *holders;
-	FILE *f;
+	dev_t d;
 
 	if (depth > CUT_MAX_DEPTH || !realpath(dir, real))
 		return 0;
-	snprintf(path, sizeof(path), "%s/dev", real);
-	f = fopen(path, "re");
-	if (f && fscanf(f, "%u:%u", &maj, &min) == 2) {
-		snprintf(path, sizeof(path), "%u:%u", maj, min);
-		if (!fence_resolve(path, &fdev) && !fence_status(&fdev, &info) &&
-		    info.state == DM_FENCE_STATE_FENCED)
-			found = 1;
+	if (!blockdev_devt(real, &d)) {
+		snprintf(path, sizeof(path), "%u:%u", major(d), minor(d));
+		found = !fence_resolve(path, &fdev) && !fence_status(&fdev, &info) &&
+			info.state == DM_FENCE_STATE_FENCED;
 	}
-	if (f)
-		fclose(f);
 	snprintf(path, sizeof(path), "%s/holders", real);
 	holders = opendir(path);
 	while (!found && holders && (de = readdir(holders))) {
@@ -244,8 +246,7 @@ static int others_on_mounts(struct cut *c)
 		for (int i = 0; i < c->n && !r; i++) {
 			if (c->m[i].dev != fs || under_fenced(dir, 0))
 				continue;
-			if (blockdev_devname(dir, name, sizeof(name)))
-				snprintf(name, sizeof(name), "%.100s", de->d_name);
+			label(dir, name, sizeof(name));
 			r = refuse(c, EBUSY, "%s is also on %s and not under a fenced device: the "
 				   "shutdown of the mount would fail its I/O too (--force)", name,
 				   c->m[i].target);
@@ -295,16 +296,15 @@ static int run_ss(char *const argv[], char *out, size_t len)
 /* Shut the mount down, destroy its connections, see that none is left. */
 static int cut_mount(struct cut *c, const struct nfs_mount *m)
 {
-	char path[96], server[96], left[160];
+	char server[96], left[160];
 	char *kill[] = { "ss", "-K", "-H", "-t", "-n", "dst", server, NULL };
 	char *list[] = { "ss", "-H", "-t", "-n", "dst", server, NULL };
 	int fd, r;
 
 	snprintf(server, sizeof(server), "%s", m->server);
-	snprintf(path, sizeof(path), "/sys/fs/nfs/%u:%u/shutdown", major(m->dev), minor(m->dev));
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(m->shutdown, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return refuse(c, errno, "%s: %s", path, strerror(errno));
+		return refuse(c, errno, "%s: %s", m->shutdown, strerror(errno));
 	r = write(fd, "1\n", 2) == 2 ? 0 : -errno;
 	close(fd);
 	if (r)
@@ -329,7 +329,7 @@ int fence_cut_below(const struct fence_device *dev, uint64_t generation, int for
 {
 	struct cut c = { .why = res->why, .why_len = sizeof(res->why) };
 	struct dm_fence_info info;
-	char dir[64], path[96];
+	char dir[64];
 	int r;
 
 	res->why[0] = res->mounts[0] = '\0';
@@ -347,9 +347,7 @@ int fence_cut_below(const struct fence_device *dev, uint64_t generation, int for
 	if (!r && !c.n)
 		r = refuse(&c, EOPNOTSUPP, "nothing below it to cut");
 	for (int i = 0; !r && i < c.n; i++) {
-		snprintf(path, sizeof(path), "/sys/fs/nfs/%u:%u/shutdown", major(c.m[i].dev),
-			 minor(c.m[i].dev));
-		if (access(path, W_OK))
+		if (access(c.m[i].shutdown, W_OK))
 			r = refuse(&c, EOPNOTSUPP, "%s: this kernel has no forced shutdown of an "
 				   "NFS mount (6.12 has it, 6.1 not; or this /sys is not of the "
 				   "mount's network namespace): a connection destroyed alone is "

@@ -198,11 +198,12 @@ static int run_cut(struct ctx *c)
 
 	r = fence_cut_below(&c->dev, c->gen, c->o.force, &res);
 	snprintf(gen, sizeof(gen), "%" PRIu64, c->gen);
-	if (r) {
-		const struct fence_field f[] = {
-			{ "GENERATION", gen }, { "MOUNTS", res.mounts[0] ? res.mounts : NULL },
-		};
 
+	const struct fence_field f[] = {
+		{ "GENERATION", gen }, { "MOUNTS", res.mounts[0] ? res.mounts : NULL },
+	};
+
+	if (r) {
 		if (res.mounts[0])
 			fence_journal(LOG_WARNING, "cut", c->dev.name, f, 2,
 				      "%s: host-side cut at generation %s failed after shutting down "
@@ -210,16 +211,11 @@ static int run_cut(struct ctx *c)
 		return ctx_done(c, report_error(c->dev.name, c->cmd, -r, res.why,
 						r == -ESTALE || r == -EOPNOTSUPP || r == -EBUSY ?
 						EXIT_REFUSED : exit_for(r)));
-	} else {
-		const struct fence_field f[] = {
-			{ "GENERATION", gen }, { "MOUNTS", res.mounts },
-		};
-
-		fence_journal(LOG_NOTICE, "cut", c->dev.name, f, 2,
-			      "%s: host-side cut at generation %s: %s shut down, connections "
-			      "destroyed: no older write can leave this host", c->dev.name, gen,
-			      res.mounts);
 	}
+	fence_journal(LOG_NOTICE, "cut", c->dev.name, f, 2,
+		      "%s: host-side cut at generation %s: %s shut down, connections "
+		      "destroyed: no older write can leave this host", c->dev.name, gen,
+		      res.mounts);
 	return fence_storage_fenced(&c->dev, c->gen, c->o.wait, c->o.timeout_ms, &c->info);
 }
 
