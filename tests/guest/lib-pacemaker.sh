@@ -131,3 +131,70 @@ pcmk_cleanup() {
 pcmk_started() {	# <resource id>
 	crm_mon -1 2>/dev/null | grep -Eq "$1[[:space:]].*Started node1"
 }
+
+# A stonith resource of fence_dmfence (this checkout's fencectl, power
+# timeout 30 s unless given); returns once the cluster has started it (its
+# start runs the agent's monitor: every node of <hosts> answers for every
+# device).  "provides=unfencing": the cluster also unfences the nodes of
+# <hosts> when they join, and each cluster node (node1) before any resource
+# of its starts there, this one included: only for a resource that can
+# unfence node1.
+pcmk_stonith() {	# <id> <devices> <hosts> [name=value...] [provides=unfencing]
+	local id=$1 devices=$2 hosts=$3 kv nv="" meta="" timeout=30
+	shift 3
+	for kv in "$@"; do
+		case $kv in
+		power_timeout=*) timeout=${kv#*=} ;;
+		provides=unfencing)
+			meta="<meta_attributes id=\"$id-meta\"><nvpair id=\"$id-provides\" name=\"provides\" value=\"unfencing\"/></meta_attributes>" ;;
+		*) nv+="<nvpair id=\"$id-${kv%%=*}\" name=\"${kv%%=*}\" value=\"${kv#*=}\"/>" ;;
+		esac
+	done
+	cibadmin --create -o resources --xml-text "
+<primitive id=\"$id\" class=\"stonith\" type=\"fence_dmfence\">
+  <instance_attributes id=\"$id-ia\">
+    <nvpair id=\"$id-devices\" name=\"devices\" value=\"$devices\"/>
+    <nvpair id=\"$id-fencectl\" name=\"fencectl_path\" value=\"$FENCECTL\"/>
+    <nvpair id=\"$id-hosts\" name=\"pcmk_host_list\" value=\"$hosts\"/>
+    <nvpair id=\"$id-timeout\" name=\"power_timeout\" value=\"$timeout\"/>
+    $nv
+  </instance_attributes>
+  $meta
+</primitive>" || fail "cannot add stonith resource $id"
+	wait_until 120 pcmk_started "$id" ||
+		fail "$id never started: $(crm_mon -1 2>&1) $(tail -30 "$PCMK_DIR/pacemaker.log")"
+}
+
+# The cluster fences (or unfences) <node> through its fencer, and its
+# history says it did
+pcmk_fence() {	# <node>
+	timeout 180 stonith_admin --fence "$1" --timeout 120 ||
+		fail "stonith_admin --fence $1 failed: $(tail -30 "$PCMK_DIR/pacemaker.log")"
+	stonith_admin --history "$1" | has -Ei "(^|[[:space:]*])(off|turning off|fencing) of $1 .*successful" ||
+		fail "no fencing of $1 in the history: $(stonith_admin --history "$1")"
+}
+pcmk_unfence() {	# <node>
+	timeout 180 stonith_admin --unfence "$1" --timeout 120 ||
+		fail "stonith_admin --unfence $1 failed: $(tail -30 "$PCMK_DIR/pacemaker.log")"
+	stonith_admin --history "$1" | has -Ei "(^|[[:space:]*])(on|unfencing) of $1 .*successful" ||
+		fail "no unfencing of $1 in the history: $(stonith_admin --history "$1")"
+}
+
+# Unfencing as the fencer runs it on a node that joins: the agent's 'on' is
+# on_target (a cluster node unfences itself, and stonith_admin --unfence of
+# another node finds no device), so for a host that is no member of this
+# one-node cluster the test runs it on the host's behalf: <resource>'s
+# parameters from the CIB on stdin, as the fencer passes them, action=on,
+# plug=<node>.
+pcmk_agent_on() {	# <resource id> <node>
+	local params
+	params=$(cibadmin --query --xpath "//primitive[@id='$1']/instance_attributes" |
+		python3 -c '
+import sys, xml.etree.ElementTree as ET
+for nv in ET.fromstring(sys.stdin.read()).iter("nvpair"):
+    if not nv.get("name").startswith("pcmk_"):
+        print("%s=%s" % (nv.get("name"), nv.get("value")))') ||
+		fail "cannot read $1's parameters: $(cibadmin --query --xpath "//primitive[@id='$1']" 2>&1)"
+	printf '%s\n' "$params" action=on "plug=$2" | /usr/sbin/fence_dmfence > /tmp/agent-on.out 2>&1 ||
+		fail "$1: on for $2 failed: $(cat /tmp/agent-on.out)"
+}

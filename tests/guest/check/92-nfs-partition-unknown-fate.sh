@@ -13,10 +13,7 @@
 #    export caches flushed) confirmed by `fencectl storage-fenced`: settled;
 #    the partition heals, A's queued bytes reach the server and are refused:
 #    B's data stays.
-# 3. The same through the fence agent (fence_dmfence with nfs_server,
-#    nfs_export, nfs_clients): off revokes and confirms at the server and
-#    reports OFF; after the heal B's data stays; on restores the export and
-#    unfences, and A's next write lands.
+# The same through the fence agent, run by the cluster: test 98 part 1.
 . "$REPO/tests/guest/lib.sh"
 . "$REPO/tests/guest/lib-nfs.sh"
 load_fence
@@ -24,7 +21,7 @@ nfs_a_setup
 # the soft time-out (2 s, times GUEST_SLOWDOWN on the debug kernels) must
 # not end A's write before the fence counts it
 loopdev=$(nfs_a_disk 16 "soft,timeo=$((20 * ${GUEST_SLOWDOWN:-1})),retrans=1")
-for f in a1 a2 a3 a4 b1 b2 b3; do random_file /tmp/$f 4; done
+for f in a1 a2 b1 b2; do random_file /tmp/$f 4; done
 
 # A's write of <file> to block <n> through fence device <name> is in flight
 # below and in A's send queue; the partition holds it; fenced at 2; then the
@@ -84,38 +81,3 @@ expect_field f1 unknown 1
 dmsetup message f1 0 unfence 3
 expect_field f1 unknown 0
 dmsetup remove f1
-
-# --- 3. the fence agent does the storage side, and undoes it -------------
-exportfs -o rw,no_root_squash,insecure,fsid=1,sync "$NFS_A_ADDR:$NFS_SRV"
-fence_create f2 "$loopdev"
-agent() {	# <action>
-	"$REPO/contrib/fence_dmfence" -o "$1" -d f2 --fencectl-path="$FENCECTL" \
-		--nfs-server=localhost --nfs-export="$NFS_SRV" \
-		--nfs-clients="$(hostname)=$NFS_A_ADDR" \
-		--nfs-export-options=rw,no_root_squash,insecure,fsid=1,sync --power-timeout=30
-}
-expect_exit 0 agent status		# ON: open, and exported
-nfs_a_queued_write f2 3 /tmp/a3
-expect_exit 0 agent off
-expect_field f2 state fenced
-exportfs -s | grep -q "$NFS_A_ADDR" && fail "still exported to A: $(exportfs -s)"
-fence_status f2 | grep -qw storage_fenced || fail "the agent did not confirm to A: $(fence_status f2)"
-fence_status f2 | grep -qw settled || fail "not settled after the agent's off: $(fence_status f2)"
-expect_exit 2 agent status		# OFF
-host_b_write 3 /tmp/b3
-wait_until 120 field_is f2 stale 0 || fail "the soft mount never failed the write"
-wait $W && fail "A's write succeeded across the partition"
-nfs_heal
-wait_until 120 nfs_a_sendq_is_zero || fail "A's send queue never drained after the heal"
-wait_until 30 eval '[ -z "$(ss -Htn "src $NFS_SRV_ADDR:2049" | awk "\$2 || \$3")" ]' ||
-	fail "the server never answered A's queued bytes"
-expect_eq "$(srv_block_sum 3)" "$(file_sum /tmp/b3)" "block 3: host B's data (the agent fenced A at the server)"
-expect_exit 0 agent on
-exportfs -s | grep -q "$NFS_A_ADDR" || fail "on did not export to A again: $(exportfs -s)"
-expect_field f2 state open
-# A's access is back: its next write lands (the client may take a while
-# to see the export again)
-wait_until 60 dd if=/tmp/a4 of=/dev/mapper/f2 bs=4k seek=4 count=1 oflag=direct status=none ||
-	fail "A cannot write after on"
-expect_eq "$(srv_block_sum 4)" "$(file_sum /tmp/a4)" "block 4: A's write after on"
-dmsetup remove f2
