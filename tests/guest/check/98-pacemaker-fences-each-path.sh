@@ -67,40 +67,40 @@ a_unmount() {	# <fence device> <loop device>
 	umount -f -l "$NFS_MNT"
 }
 
+# Host A mounts with <options>, its disk under fence device <dev>; a
+# stonith resource fences <node> (A) at the NFS server; A's write of block
+# <n> is queued under a partition; the cluster fences A: unexported, its
+# device confirmed and settled.
+cluster_fences_at_server() {	# <dev> <node> <mount options> <block>
+	loopdev=$(nfs_a_disk 16 "$3")
+	fence_create "$1" "$loopdev"
+	pcmk_stonith "fence-$2" "$1" "$2" ssh_path="$SSH" nfs_server=localhost \
+		nfs_export="$NFS_SRV" nfs_clients="$2=$NFS_A_ADDR" \
+		nfs_export_options=rw,no_root_squash,insecure,fsid=1,sync
+	nfs_a_queued_write "$1" "$4" "/tmp/a$4"
+	pcmk_fence "$2"
+	exportfs -s | grep -q "$NFS_A_ADDR" && fail "still exported to A: $(exportfs -s)"
+	expect_field "$1" state fenced
+	fence_status "$1" | grep -q "settled storage_fenced" || fail "not settled: $(fence_status "$1")"
+}
+
 # --- 1. NFS hard mount, the storage-side fence: the seed scenario ----------
-NFS_OPTS=nfs_export_options=rw,no_root_squash,insecure,fsid=1,sync
-loopdev=$(nfs_a_disk 16 hard,timeo=20,retrans=1)
-fence_create vh "$loopdev"
-pcmk_stonith fence-hard vh nfs-hard ssh_path="$SSH" \
-	nfs_server=localhost nfs_export="$NFS_SRV" nfs_clients="nfs-hard=$NFS_A_ADDR" "$NFS_OPTS"
-nfs_a_queued_write vh 1 /tmp/a1
-pcmk_fence nfs-hard
-exportfs -s | grep -q "$NFS_A_ADDR" && fail "still exported to A: $(exportfs -s)"
-expect_field vh state fenced
-expect_field vh stale 1
-fence_status vh | grep -q "settled storage_fenced" || fail "not settled: $(fence_status vh)"
+cluster_fences_at_server vh nfs-hard hard,timeo=20,retrans=1 1
+expect_field vh stale 1		# settled all the same: the server refuses A
 host_b_write 1 /tmp/b1
 nfs_heal
 wait_until 120 field_is vh stale 0 || fail "A's write never ended after the heal"
 wait $W && fail "A's write succeeded on a server that refuses A"
 expect_field vh unknown 1
 expect_eq "$(srv_block_sum 1)" "$(file_sum /tmp/b1)" "block 1: host B's data (the cluster fenced A at the server)"
-pcmk_agent_on fence-hard nfs-hard
+pcmk_agent_on fence-nfs-hard nfs-hard
 exportfs -s | grep -q "$NFS_A_ADDR" || fail "unfencing did not export to A again: $(exportfs -s)"
 expect_field vh state open
 a_unmount vh "$loopdev"
 log "hard mount: the cluster fenced A at the NFS server; A's queued write refused after the heal"
 
 # --- 2. NFS soft mount, the storage-side fence -------------------------------
-loopdev=$(nfs_a_disk 16 "soft,timeo=$((20 * ${GUEST_SLOWDOWN:-1})),retrans=1")
-fence_create va "$loopdev"
-pcmk_stonith fence-soft va nfs-soft ssh_path="$SSH" \
-	nfs_server=localhost nfs_export="$NFS_SRV" nfs_clients="nfs-soft=$NFS_A_ADDR" "$NFS_OPTS"
-nfs_a_queued_write va 2 /tmp/a2
-pcmk_fence nfs-soft
-exportfs -s | grep -q "$NFS_A_ADDR" && fail "still exported to A: $(exportfs -s)"
-expect_field va state fenced
-fence_status va | grep -q "settled storage_fenced" || fail "not settled: $(fence_status va)"
+cluster_fences_at_server va nfs-soft "soft,timeo=$((20 * ${GUEST_SLOWDOWN:-1})),retrans=1" 2
 wait_until 120 field_is va stale 0 || fail "the soft mount never failed the write"
 wait $W && fail "A's write succeeded across the partition"
 expect_field va unknown 1
@@ -110,7 +110,7 @@ host_b_write 2 /tmp/b2
 nfs_heal
 server_answered_a
 expect_eq "$(srv_block_sum 2)" "$(file_sum /tmp/b2)" "block 2: host B's data (the cluster fenced A at the server)"
-pcmk_agent_on fence-soft nfs-soft
+pcmk_agent_on fence-nfs-soft nfs-soft
 exportfs -s | grep -q "$NFS_A_ADDR" || fail "unfencing did not export to A again: $(exportfs -s)"
 expect_field va state open
 # the client may take a while to see the export again
