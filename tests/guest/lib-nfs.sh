@@ -155,6 +155,17 @@ nfs_a_sendq() {
 }
 
 nfs_a_sendq_is_zero() { [ "$(nfs_a_sendq)" = 0 ]; }
+# A command run on host A: its network, and a /sys of that network (an NFS
+# mount's /sys/fs/nfs entry is in the namespace the mount was made in)
+nfs_on_a() { ip netns exec "$NFS_A_NS" "$@"; }
+# Host A's connections to the server's nfsd
+nfs_a_connections() { nfs_on_a ss -Htn "dst $NFS_SRV_ADDR:2049"; }
+# After the heal A's queued bytes reach the server, which answers them
+nfs_server_answered_a() {
+	wait_until 120 nfs_a_sendq_is_zero || fail "A's send queue never drained after the heal"
+	wait_until 30 eval '[ -z "$(ss -Htn "src $NFS_SRV_ADDR:2049" | awk "\$2 || \$3")" ]' ||
+		fail "the server never answered A's queued bytes"
+}
 # A partition while A's write of <file> to block <n> of fence device <name>
 # is in flight: the write waits in A's TCP send queue; its pid in $W.
 nfs_a_queued_write() {	# <name> <block> <file>

@@ -69,9 +69,7 @@ fence_status f1 | grep -q "settled storage_fenced" ||
 host_b_write 2 /tmp/b2
 nfs_heal
 # A's queued WRITE reaches the server and is answered (refused)
-wait_until 120 nfs_a_sendq_is_zero || fail "A's send queue never drained after the heal"
-wait_until 30 eval '[ -z "$(ss -Htn "src $NFS_SRV_ADDR:2049" | awk "\$2 || \$3")" ]' ||
-	fail "the server never answered A's queued bytes"
+nfs_server_answered_a
 expect_eq "$(srv_block_sum 2)" "$(file_sum /tmp/b2)" \
 	"block 2: host B's data after A's queued write was retransmitted to a server that refuses A"
 # the next fence needs a new confirmation; unfence forgets it all

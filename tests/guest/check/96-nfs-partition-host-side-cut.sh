@@ -27,21 +27,17 @@ loopdev=$(nfs_a_disk 16 $opts)
 mm=$(cat /tmp/nfs-mnt.dev)
 for f in a1 a3; do random_file /tmp/$f 4; done
 
-# a command run on host A: its network, and a /sys of that network (the NFS
-# mount's /sys/fs/nfs entry is in the namespace the mount was made in)
-on_a() { ip netns exec "$NFS_A_NS" "$@"; }
-shutdown_of_a() { on_a cat "/sys/fs/nfs/$mm/shutdown"; }
-can_shut_down() { on_a test -e "/sys/fs/nfs/$mm/shutdown"; }
-a_connections() { on_a ss -Htn "dst $NFS_SRV_ADDR:2049"; }
+shutdown_of_a() { nfs_on_a cat "/sys/fs/nfs/$mm/shutdown"; }
+can_shut_down() { nfs_on_a test -e "/sys/fs/nfs/$mm/shutdown"; }
 
 # --- 1. refusals, before anything is done -----------------------------------
 fence_create f0 "$loopdev"
-expect_exit 4 on_a "$FENCECTL" cut f0 2
+expect_exit 4 nfs_on_a "$FENCECTL" cut f0 2
 grep -q "not fenced at 2" /tmp/expect_exit.out || fail "why: $(cat /tmp/expect_exit.out)"
 nb=$(nullb_create nb0 16)
 fence_create fb "$nb"
 dmsetup message fb 0 fence 2
-expect_exit 4 on_a "$FENCECTL" cut fb 2
+expect_exit 4 nfs_on_a "$FENCECTL" cut fb 2
 grep -q "nb0 is below it, not a loop device on NFS" /tmp/expect_exit.out ||
 	fail "why: $(cat /tmp/expect_exit.out)"
 fence_status fb | grep -qw storage_fenced && fail "a refused cut confirmed the fence: $(fence_status fb)"
@@ -51,7 +47,7 @@ truncate -s 1M "$NFS_MNT/other.img"
 other=$(losetup -f --show --direct-io=on "$NFS_MNT/other.img")
 dmsetup message f0 0 fence 2
 if can_shut_down; then
-	expect_exit 4 on_a "$FENCECTL" cut f0 2
+	expect_exit 4 nfs_on_a "$FENCECTL" cut f0 2
 	grep -q "${other#/dev/} is also on $NFS_MNT and not under a fenced device" /tmp/expect_exit.out ||
 		fail "why: $(cat /tmp/expect_exit.out)"
 	expect_eq "$(shutdown_of_a)" 0 "the mount after a refused cut: not shut down"
@@ -67,7 +63,7 @@ dmsetup message f0 0 fence 3
 expect_field f0 stale 1
 if ! can_shut_down; then
 	log "this kernel has no NFS client forced shutdown: the cut is refused"
-	expect_exit 4 on_a "$FENCECTL" cut f0 3
+	expect_exit 4 nfs_on_a "$FENCECTL" cut f0 3
 	grep -q "no forced shutdown of an NFS mount" /tmp/expect_exit.out ||
 		fail "why: $(cat /tmp/expect_exit.out)"
 	fence_status f0 | grep -qw settled && fail "settled with the write queued: $(fence_status f0)"
@@ -76,20 +72,20 @@ if ! can_shut_down; then
 	# connection destroyed: its RPC goes out again at once on a new one,
 	# rather than at TCP's next retransmission)
 	nfs_heal
-	on_a ss -K dst "$NFS_SRV_ADDR:2049" > /dev/null
+	nfs_on_a ss -K dst "$NFS_SRV_ADDR:2049" > /dev/null
 	wait_until 120 field_is f0 stale 0 || fail "A's write never completed after the heal"
 	expect_field f0 late 1
 	dmsetup remove f0
 	exit 0
 fi
-expect_exit 0 on_a "$FENCECTL" --json cut f0 3
+expect_exit 0 nfs_on_a "$FENCECTL" --json cut f0 3
 json_field settled < /tmp/expect_exit.out | grep -qx True || fail "not settled: $(cat /tmp/expect_exit.out)"
 json_field storage_fenced < /tmp/expect_exit.out | grep -qx True || fail "$(cat /tmp/expect_exit.out)"
 expect_eq "$(shutdown_of_a)" 1 "A's mount after the cut: shut down"
 wait $W && fail "A's write succeeded on a shut-down mount"
 expect_field f0 stale 0
 expect_field f0 unknown 1
-expect_eq "$(a_connections)" "" "A's connections to the server after the cut"
+expect_eq "$(nfs_a_connections)" "" "A's connections to the server after the cut"
 nfs_heal
 log "host-side cut: A's queued write failed, its connection gone, the device settled"
 dmsetup remove f0

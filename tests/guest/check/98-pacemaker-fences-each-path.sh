@@ -53,14 +53,6 @@ ln -s "$LUN_B" /tmp/paths/lun0
 ln -s "$LUN_A" /tmp/hosts/iscsia/paths/lun0
 [ "$("$SSH" iscsia readlink /tmp/paths/lun0)" = "$LUN_A" ] || fail "host-ssh: iscsia's path"
 
-on_a() { ip netns exec "$NFS_A_NS" "$@"; }
-a_connections() { on_a ss -Htn "dst $NFS_SRV_ADDR:2049"; }
-# After the heal A's queued bytes reach the server, which answers them
-server_answered_a() {
-	wait_until 120 nfs_a_sendq_is_zero || fail "A's send queue never drained after the heal"
-	wait_until 30 eval '[ -z "$(ss -Htn "src $NFS_SRV_ADDR:2049" | awk "\$2 || \$3")" ]' ||
-		fail "the server never answered A's queued bytes"
-}
 a_unmount() {	# <fence device> <loop device>
 	dmsetup remove "$1"
 	losetup -d "$2"
@@ -108,7 +100,7 @@ nfs_a_sendq_not_zero || fail "A's send queue is empty: the scenario does not rep
 log "soft mount: A's write failed with EIO, $(nfs_a_sendq) bytes still queued in A's TCP"
 host_b_write 2 /tmp/b2
 nfs_heal
-server_answered_a
+nfs_server_answered_a
 expect_eq "$(srv_block_sum 2)" "$(file_sum /tmp/b2)" "block 2: host B's data (the cluster fenced A at the server)"
 pcmk_agent_on fence-nfs-soft nfs-soft
 exportfs -s | grep -q "$NFS_A_ADDR" || fail "unfencing did not export to A again: $(exportfs -s)"
@@ -128,21 +120,21 @@ fence_create vb "$loopdev"
 # the shorter the partition the sooner TCP resends after the heal
 pcmk_stonith fence-cut vb nfs-cut ssh_path="$SSH" host_cut=1 power_timeout=5 pcmk_off_retries=0
 nfs_a_queued_write vb 3 /tmp/a3
-if on_a test -e "/sys/fs/nfs/$mm/shutdown"; then
+if nfs_on_a test -e "/sys/fs/nfs/$mm/shutdown"; then
 	pcmk_fence nfs-cut
 	expect_field vb state fenced
 	fence_status vb | grep -q "settled storage_fenced" || fail "not settled: $(fence_status vb)"
-	expect_eq "$(on_a cat "/sys/fs/nfs/$mm/shutdown")" 1 "A's mount after the cluster's fence: shut down"
+	expect_eq "$(nfs_on_a cat "/sys/fs/nfs/$mm/shutdown")" 1 "A's mount after the cluster's fence: shut down"
 	wait $W && fail "A's write succeeded on a shut-down mount"
 	expect_field vb unknown 1
-	expect_eq "$(a_connections)" "" "A's connections to the server after the cut"
+	expect_eq "$(nfs_a_connections)" "" "A's connections to the server after the cut"
 	host_b_write 3 /tmp/b3
 	nfs_heal
 	# the write would land within about 20 s (tests 92, 93): watch longer,
 	# on the clock (TCP's timers do not scale with the debug kernels)
 	want=$(file_sum /tmp/b3)
-	wait_until 45 eval '[ "$(srv_block_sum 3)" != $want ] || [ -n "$(a_connections)" ]' &&
-		fail "after the cut: block 3 is $(srv_block_sum 3), A's connections: $(a_connections)"
+	wait_until 45 eval '[ "$(srv_block_sum 3)" != $want ] || [ -n "$(nfs_a_connections)" ]' &&
+		fail "after the cut: block 3 is $(srv_block_sum 3), A's connections: $(nfs_a_connections)"
 	expect_eq "$(srv_block_sum 3)" "$want" "block 3: host B's data, 45 s after the heal"
 	log "hard mount: the cluster cut A's path on A; nothing landed after the heal"
 else
