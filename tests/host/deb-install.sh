@@ -34,7 +34,18 @@ for k in $(kernel_61) $(kernel_612); do
 	dkms status -m dm-fence -k "$k" | grep -q installed ||
 		dkms install -m dm-fence -v 1.0 -k "$k" > "$BUILD/deb-dkms-$k.log" 2>&1 ||
 		{ tail -20 "$BUILD/deb-dkms-$k.log"; exit 1; }
-	run_suite "$k" deb
+done
+# the two guests side by side: each boots and loads one module
+pids=()
+for k in $(kernel_61) $(kernel_612); do
+	run_suite "$k" deb &
+	pids+=("$k:$!")
+done
+for p in "${pids[@]}"; do
+	wait "${p#*:}" || echo "${p%%:*}: its guest ended with status $? (results below)"
+done
+for k in $(kernel_61) $(kernel_612); do
+	echo "$k:"
 	cat "$VMS/$k-deb/results"
 	if grep -q '^not ok ' "$VMS/$k-deb/results" || ! grep -qx complete "$VMS/$k-deb/results"; then
 		tail -20 "$VMS/$k-deb/"*.log
