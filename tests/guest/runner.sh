@@ -70,14 +70,7 @@ cleanup_after() {	# <process group of the test>
 	done
 }
 
-# REVERSE=1: the last test first (a second guest sharing the suite)
-tests=("$REPO/tests/guest/$suite"/*.sh)
-if [ "${REVERSE:-0}" = 1 ]; then
-	for ((i = 0, j = ${#tests[@]} - 1; i < j; i++, j--)); do
-		t=${tests[i]} tests[i]=${tests[j]} tests[j]=$t
-	done
-fi
-for t in "${tests[@]}"; do
+for t in "$REPO/tests/guest/$suite"/*.sh; do
 	name=$(basename "$t" .sh)
 	if [ -n "${ONLY:-}" ]; then
 		case " $ONLY " in *" ${name%%-*} "*) ;; *) continue ;; esac
@@ -87,11 +80,6 @@ for t in "${tests[@]}"; do
 	# whose kernel paths other tests drive on every kernel: make check runs
 	# it on the newest kernel only (SKIP_NEWEST_ONLY=1 on the others)
 	if [ "${SKIP_NEWEST_ONLY:-0}" = 1 ] && grep -qx '# kernels: newest' "$t"; then
-		continue
-	fi
-	# two guests of this kernel share the suite (tests/check.sh): the one
-	# whose mkdir makes the test's claim runs it, the other goes on
-	if [ -d /run/suite-claims ] && ! mkdir "/run/suite-claims/$name" 2> /dev/null; then
 		continue
 	fi
 	# the test's slice of the kernel log starts at a marker of its own: a

@@ -9,8 +9,6 @@
 # VM_SMP: the guest's vCPUs (2; the icount mode takes 1: Debian's 6.1 never
 # brings a second one up under -icount, its boot stops at "Booting SMP
 # configuration", seen with shift=0 and auto, sleep on and off, pc and q35).
-# CLAIMS=<dir>: shared writable at /run/suite-claims, where two guests of
-# one kernel claim the suite's tests (tests/check.sh's second guest).
 set -euo pipefail
 kver=$1 out=$(cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,11 +35,6 @@ accel=(-accel tcg,thread=multi)
 # shellcheck disable=SC2054
 [ "${VM_ICOUNT:-0}" = 0 ] || accel=(-accel tcg,thread=single -icount shift=0,sleep=on)
 
-claims=()
-# shellcheck disable=SC2054
-[ -z "${CLAIMS:-}" ] || claims=(-fsdev "local,id=c,path=$(cd "$CLAIMS" && pwd),security_model=none"
-	-device virtio-9p-pci,fsdev=c,mount_tag=claims)
-
 timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
 	qemu-system-x86_64 "${accel[@]}" -cpu max -smp "${VM_SMP:-2}" \
 	-m "${VM_MEM:-3G}" -machine q35 -display none -monitor none \
@@ -50,4 +43,4 @@ timeout --kill-after=10 "${VM_TIMEOUT:-1500}" \
 	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
 	-fsdev local,id=o,path="$out",security_model=none \
-	-device virtio-9p-pci,fsdev=o,mount_tag=out "${claims[@]}"
+	-device virtio-9p-pci,fsdev=o,mount_tag=out
