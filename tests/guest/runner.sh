@@ -25,9 +25,6 @@ BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more
 # a leak may surface one test late; its backtrace names the allocator.
 KMEMLEAK=/sys/kernel/debug/kmemleak
 if [ -w $KMEMLEAK ]; then
-	# no scan of its own every 10 minutes (30 s of CPU each, taken from
-	# the guest beside): it scans when told, below
-	echo scan=off > $KMEMLEAK
 	echo scan > $KMEMLEAK
 	echo clear > $KMEMLEAK
 fi
