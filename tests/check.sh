@@ -286,9 +286,9 @@ fi
 # alone, 1365 s, 1519 CPU-s) they took longer in all: the kasan build, at
 # nice 19, got no CPU from them and it and its pass became a tail of their
 # own (a rehearsal from an empty state, 2026-12-06: both suites at 64 of
-# 78 tests after 32 minutes, the kasan kernel two thirds built).  Nor does a second guest of the newest
-# kernel help once the kasan pass is done, the two taking the suite's
-# tests from each end (a rehearsal from an empty state, 2026-12-07: 62 min
+# 78 tests after 32 minutes, the kasan kernel two thirds built).  Nor does
+# a second guest of the newest kernel help once the kasan pass is done, the
+# two taking the suite's tests from each end (a rehearsal from an empty state, 2026-12-07: 62 min
 # 39 s against 61 min 33 s without it; beside it test 98 took 328 s, 143 s
 # alone, the libvirtd tests 72 and 73 twice their time): four vCPUs on two
 # CPUs do less than two, most likely a vCPU spinning on a lock or an IPI

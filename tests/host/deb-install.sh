@@ -36,15 +36,13 @@ for k in $(kernel_61) $(kernel_612); do
 		{ tail -20 "$BUILD/deb-dkms-$k.log"; exit 1; }
 done
 # the two guests side by side: each boots and loads one module
-pids=()
+declare -A guest
 for k in $(kernel_61) $(kernel_612); do
 	run_suite "$k" deb &
-	pids+=("$k:$!")
-done
-for p in "${pids[@]}"; do
-	wait "${p#*:}" || echo "${p%%:*}: its guest ended with status $? (results below)"
+	guest[$k]=$!
 done
 for k in $(kernel_61) $(kernel_612); do
+	wait "${guest[$k]}" || echo "$k: its guest ended with status $?"
 	echo "$k:"
 	cat "$VMS/$k-deb/results"
 	if grep -q '^not ok ' "$VMS/$k-deb/results" || ! grep -qx complete "$VMS/$k-deb/results"; then
