@@ -244,13 +244,13 @@ guest_suite_report() {	# <kver>: report every test of its run
 # test waits, and the two guests fill each other's waits (the pass alone
 # took 751 s after the suites; it was ready 600 s before they ended).
 # At nice 10: the Debian guest's vCPUs first, the kasan guest's in what
-# they leave.  Two guests at the same priority spend CPU waiting on each
-# other (a vCPU spinning on a lock whose holder's thread is not running):
-# measured on 6.12.118 with tests 55 71-73 98 (364 s alone) beside the
-# kasan pass, from the same start, 2026-12-07: at nice 10 the five were
-# done after 549 s, the pass at test 64; at the same priority 55 and 71-73
-# alone took 601 s (207 s alone; 55: 147 s against 73 s at nice 10), the
-# pass one test further.
+# they leave.  Two guests at the same priority do less work in all (most
+# likely the vCPU spinning below): measured on 6.12.118 with tests 55
+# 71-73 98 (364 s with no other guest) beside the kasan pass, from the
+# same start, 2026-12-07: at nice 10 the five were done after 549 s, the
+# pass at test 64; at the same priority 55 and 71-73 took 601 s (207 s
+# with no other guest; 55: 147 s against 73 s at nice 10), the pass one
+# test further.
 # It reports nothing itself: its outcome is in files, which the main
 # line reports once the Debian suites are done.  <flavour>.release is
 # the kernel, build-<release>.rc the module's W=1 build.
@@ -297,11 +297,12 @@ fi
 # own (a rehearsal from an empty state, 2026-12-06: both suites at 64 of
 # 78 tests after 32 minutes, the kasan kernel two thirds built).  Nor does
 # a second guest of the newest kernel help once the kasan pass is done, the
-# two taking the suite's tests from each end (a rehearsal from an empty state, 2026-12-07: 62 min
-# 39 s against 61 min 33 s without it; beside it test 98 took 328 s, 143 s
-# alone, the libvirtd tests 72 and 73 twice their time): four vCPUs on two
-# CPUs do less than two, most likely a vCPU spinning on a lock or an IPI
-# whose holder's thread waits for the CPU.
+# two taking the suite's tests from each end (a rehearsal from an empty
+# state, 2026-12-07: 62 min 39 s against 61 min 33 s without it; beside it
+# test 98 took 328 s, 143 s alone, the libvirtd tests 72 and 73 twice
+# their time): four vCPUs on two CPUs do less than two, most likely a
+# vCPU spinning on a lock or an IPI whose holder's thread waits for the
+# CPU.
 # Tests marked "# kernels: newest" (the tools above the target: fencectl's
 # commands and copy, the contrib scripts, libvirtd running them; the
 # target's own paths they drive are tested on every kernel by the others)
