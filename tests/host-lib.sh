@@ -146,7 +146,8 @@ run_suite() {	# <kver> <suite> [VAR=value...]
 	# it measures what a host runs.
 	local append=${VM_APPEND:-}
 	[ "$suite" = bench ] || append="mitigations=off $append"
-	# the whole suite takes about 20 min (2 cores, nothing else running),
-	# about 28 beside the kasan guest; each test has its own TEST_TIMEOUT inside
+	# the whole 6.12 suite takes about 23 min (2 cores, nothing else
+	# running), about 33 beside the kasan build and pass; each test has its
+	# own TEST_TIMEOUT inside
 	VM_APPEND=$append VM_TIMEOUT=${VM_TIMEOUT:-3000} "$REPO/tests/vm/run.sh" "$kver" "$out" > "$out/qemu.log" 2>&1
 }
