@@ -76,8 +76,8 @@ install_host() {
 # linux-source-6.12, cached under /var/cache/dm-fence, installed as
 # symlinks.  Prints the release.
 DEBUG_PACKAGES="linux-source-6.12 bc bison flex libelf-dev libssl-dev make gcc libc6-dev xz-utils kmod"
-debug_kernel() {	# <flavour: kasan|kcsan> [--if-cached]
-	if [ "${2:-}" = --if-cached ]; then
+debug_kernel() {	# <flavour: kasan|kcsan> [--check] [--if-cached]
+	if [[ " $* " = *" --if-cached "* ]]; then
 		dpkg-query -W linux-source-6.12 >/dev/null 2>&1 || return 1
 	else
 		install_missing $DEBUG_PACKAGES >&2 || return 1

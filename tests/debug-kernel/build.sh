@@ -1,8 +1,13 @@
 #!/bin/bash
 # Build debug kernel <flavour> (kasan, kcsan) from Debian's linux-source-6.12,
 # once: tinyconfig + the kernel's kvm_guest.config + base.config (what a
-# guest running the host's userland needs) + guest.config (what the suite
+# guest running the host's userland needs) + guest.config (what make
+# check's debug pass loads) + suite.config (what the rest of the suite
 # loads) + <flavour>.config, merged with the kernel's own merge_config.sh.
+# With --check, without suite.config, and released as <...>-check (its
+# modules never stand in for the whole build's, nor the other way round):
+# make check's kernel, about a fifth fewer objects to compile beside the
+# Debian kernels' suites.
 # tinyconfig, not defconfig: two thirds of the options, and a build that a
 # fresh CI machine can afford.  The build
 # is cached outside the checkout, keyed by the source package's version and
@@ -23,11 +28,18 @@ failed() {	# <status> <command> <line>
 	[[ $- != *e* ]] || echo "build.sh: line $3: \"$2\" failed (exit $1)" >&2
 }
 trap 'failed $? "$BASH_COMMAND" $LINENO' ERR
-flavour=$1 mode=${2:-}
-case "$mode" in
-'' | --if-cached | --prepare-only) ;;
-*) echo "build.sh: unknown option '$mode'" >&2; exit 2 ;;
-esac
+usage="usage: build.sh <flavour> [--check] [--if-cached | --prepare-only]"
+flavour=${1:?$usage} mode='' set=suite
+shift
+for a; do
+	case "$a" in
+	--check) set=check ;;
+	--if-cached | --prepare-only)
+		[ -z "$mode" ] || { echo "$usage" >&2; exit 2; }
+		mode=$a ;;
+	*) echo "build.sh: unknown option '$a'; $usage" >&2; exit 2 ;;
+	esac
+done
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${DEBUG_KERNEL_CACHE:-/var/cache/dm-fence/kernels}
 # the guest mounts a /tmp of its own: /lib/modules/<release> pointing
@@ -45,9 +57,14 @@ for f in "/usr/src/$pkg".tar.*; do
 	if [ -f "$f" ]; then tarball=$f; break; fi
 done
 [ -n "$tarball" ] || { echo "build.sh: no /usr/src/$pkg.tar.* (is $pkg whole?)" >&2; exit 2; }
+# the fragments, merged in this order
+frags=("$here/base.config" "$here/guest.config")
+localversion=
+if [ $set = check ]; then localversion=-check; else frags+=("$here/suite.config"); fi
+frags+=("$here/$flavour.config")
 # bump when a change below changes what is built
 recipe=2
-key=$srcver-$flavour-r$recipe-$(cat "$here/base.config" "$here/guest.config" "$here/$flavour.config" | sha256sum | cut -c1-12)
+key=$srcver-$flavour-r$recipe-$(cat "${frags[@]}" | sha256sum | cut -c1-12)$localversion
 dir=$cache/$key
 [ "$mode" != --prepare-only ] || dir=$cache/$key.prepare
 src=$cache/src-$srcver
@@ -66,9 +83,10 @@ if [ ! -f "$dir/done" ] || [ "$mode" = --prepare-only ]; then {
 	fi
 	rm -rf "$dir"
 	# Start from the objects of this flavour's newest build from the same
-	# source with other fragments, if there is one: kbuild (fixdep) records
-	# which CONFIG_ options each object read, so changing a fragment rebuilds
-	# what that option touches, not all 1900 objects.
+	# source with other fragments (--check's or the whole suite's), if
+	# there is one: kbuild (fixdep) records which CONFIG_ options each
+	# object read, so changing a fragment rebuilds what that option
+	# touches, not all 1900 objects.
 	# A glob, not ls: on a cache that never built one, ls fails, and under
 	# pipefail that ended this script without a word (issue 31).
 	seed=
@@ -86,8 +104,7 @@ if [ ! -f "$dir/done" ] || [ "$mode" = --prepare-only ]; then {
 	mkdir -p "$obj"
 	make -C "$src" O="$obj" -s tinyconfig
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
-		"$src/kernel/configs/kvm_guest.config" "$here/base.config" \
-		"$here/guest.config" "$here/$flavour.config"
+		"$src/kernel/configs/kvm_guest.config" "${frags[@]}"
 	make -C "$src" O="$obj" -s olddefconfig
 	# a fragment line that did not survive olddefconfig (a missing
 	# dependency) would quietly test less: refuse it
@@ -102,14 +119,16 @@ if [ ! -f "$dir/done" ] || [ "$mode" = --prepare-only ]; then {
 		[ "$have" = "$want" ] && continue
 		echo "build.sh: $name=$want requested, config has '${have:-not set}'" >&2
 		bad=1
-	done < <(cat "$here/base.config" "$here/guest.config" "$here/$flavour.config")
+	done < <(cat "${frags[@]}")
 	[ $bad = 0 ] || exit 1
 	if [ "$mode" = --prepare-only ]; then
 		echo "$obj/.config" >&3
 		exit 0
 	fi
-	make -C "$src" O="$obj" -j"$(nproc)" -s bzImage modules
-	make -C "$src" O="$obj" -s INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 modules_install
+	# LOCALVERSION (make's, after the config's): the release's suffix
+	make -C "$src" O="$obj" LOCALVERSION="$localversion" -j"$(nproc)" -s bzImage modules
+	make -C "$src" O="$obj" LOCALVERSION="$localversion" -s \
+		INSTALL_MOD_PATH="$dir/root" INSTALL_MOD_STRIP=1 modules_install
 	touch "$dir/done"
 } >&2; fi
 rel=$(cat "$obj/include/config/kernel.release")

@@ -17,35 +17,47 @@ links() { ls -d /boot/vmlinuz-*dmfence* /lib/modules/*dmfence* 2> /dev/null || t
 links_before=$(links)
 rc=0
 # the flavours make check builds (kasan; check-debug's CHECK_DEBUG_FLAVOURS
-# adds kcsan): each preparation unpacks the kernel source, about 35 s here
+# adds kcsan), each as make check builds it (--check) and whole (make
+# check-debug, make stress): the first unpacks the kernel source, about
+# 35 s here, the second finds it in the cache
 for f in ${CHECK_DEBUG_FLAVOURS:-kasan}; do
-	err=$BUILD/debug-kernel-prepare-$f.log
-	if ! config=$(DEBUG_KERNEL_CACHE=$cache "$build_sh" "$f" --prepare-only 2> "$err"); then
-		echo "not ok $f: build.sh $f --prepare-only on an empty cache failed; its stderr:"
-		sed 's/^/    /' "$err"
-		rc=1
-		continue
-	fi
-	if [ ! -s "$config" ]; then
-		echo "not ok $f: printed '$config', which is no config"
-		rc=1
-		continue
-	fi
-	want=CONFIG_KASAN=y
-	[ "$f" = kcsan ] && want=CONFIG_KCSAN=y
-	if ! grep -qx "$want" "$config" || ! grep -qx CONFIG_DM_FLAKEY=m "$config"; then
-		echo "not ok $f: $config lacks $want or CONFIG_DM_FLAKEY=m"
-		rc=1
-		continue
-	fi
-	# preparation only: no kernel built, nothing cached as done
-	if [ -e "$(dirname "$config")/arch/x86/boot/bzImage" ] ||
-	   [ -n "$(find "$cache" -maxdepth 2 -name 'done')" ]; then
-		echo "not ok $f: --prepare-only built or cached a kernel"
-		rc=1
-		continue
-	fi
-	echo "ok $f: $(wc -l < "$config") config lines, from an empty cache"
+	for set in --check ''; do
+		what="$f${set:+ $set}"
+		err=$BUILD/debug-kernel-prepare-$f${set:+-check}.log
+		# shellcheck disable=SC2086 # $set: one word or none
+		if ! config=$(DEBUG_KERNEL_CACHE=$cache "$build_sh" "$f" $set --prepare-only \
+			2> "$err"); then
+			echo "not ok $what: build.sh $what --prepare-only on a cache with no build" \
+				"failed; its stderr:"
+			sed 's/^/    /' "$err"
+			rc=1
+			continue
+		fi
+		if [ ! -s "$config" ]; then
+			echo "not ok $what: printed '$config', which is no config"
+			rc=1
+			continue
+		fi
+		want=CONFIG_KASAN=y
+		[ "$f" = kcsan ] && want=CONFIG_KCSAN=y
+		# make check's pass loads dm-delay; the rest of the suite dm-flakey too
+		flakey=CONFIG_DM_FLAKEY=m
+		[ -n "$set" ] && flakey='# CONFIG_DM_FLAKEY is not set'
+		if ! grep -qx "$want" "$config" || ! grep -qx CONFIG_DM_DELAY=m "$config" ||
+		   ! grep -qx "$flakey" "$config"; then
+			echo "not ok $what: $config lacks $want, CONFIG_DM_DELAY=m or '$flakey'"
+			rc=1
+			continue
+		fi
+		# preparation only: no kernel built, nothing cached as done
+		if [ -e "$(dirname "$config")/arch/x86/boot/bzImage" ] ||
+		   [ -n "$(find "$cache" -maxdepth 2 -name 'done')" ]; then
+			echo "not ok $what: --prepare-only built or cached a kernel"
+			rc=1
+			continue
+		fi
+		echo "ok $what: $(wc -l < "$config") config lines, from a cache with no build"
+	done
 done
 if [ "$(links)" != "$links_before" ]; then
 	echo "not ok: --prepare-only changed /boot or /lib/modules"
