@@ -85,10 +85,11 @@ debug_kernel() {	# <flavour: kasan|kcsan> [--check] [--if-cached]
 	"$REPO/tests/debug-kernel/build.sh" "$@"
 }
 
-# What make check runs on the kasan kernel (20-150 s each there, about 17
-# min in all beside the 6.12 suite): the races, storms, the fuzzer, the
-# stuck-disk tests, load/unload, the dirty bitmap's fetch/clear race, the
-# switch to a standby with writes held, and remove during a closing flush.
+# What make check runs on the kasan kernel (40-190 s each there, 1179 s in
+# all at nice 10 beside the 6.12 suite, from an empty state 2026-12-07):
+# the races, storms, the fuzzer, the stuck-disk tests, load/unload, the
+# dirty bitmap's fetch/clear race, the switch to a standby with writes
+# held, and remove during a closing flush.
 # make check-debug runs the rest there, among them the copy tests (50, 56:
 # 290 s there; they drive the paths of 22 and 70 from fencectl) and the
 # single held writes of 11 and 31 (115 s there): a write completing below
